@@ -1,0 +1,110 @@
+import { randomBytes } from 'node:crypto';
+
+/** Environment parsed once into a frozen, typed object. Bad values stop the process with a clear message. */
+export interface Config {
+  port: number;
+  host: string;
+  /** PostgreSQL URL; null → embedded PGlite in `dataDir`. */
+  databaseUrl: string | null;
+  dataDir: string;
+  /** Redis URL; null → in-process pub/sub (one instance only). */
+  redisUrl: string | null;
+  apiKey: string | null;
+  jwtSecret: string;
+  jwtTtlSeconds: number;
+  sandbox: boolean;
+  /** Seed a demo buyer on first start (default: on in embedded mode). */
+  seedDemo: boolean;
+  autopilot: AutopilotConfig;
+  /** How often background work looks for due rows (validation, timers, relay catch-up). */
+  pollIntervalMs: number;
+  logLevel: string;
+  maxRequestBytes: number;
+}
+
+export interface AutopilotConfig {
+  enabled: boolean;
+  /** Delay before the sandbox bank acts on each step. */
+  stepDelayMs: number;
+  /** Share of payables that FAIL (0..1). */
+  failureRate: number;
+  /** Share of completed payables that are later RETURNED (0..1). */
+  returnRate: number;
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (/^(true|1|yes|on)$/i.test(raw)) return true;
+  if (/^(false|0|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+function int(env: Env, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function ratio(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!(value >= 0 && value <= 1)) throw new ConfigError(`${name} must be a number from 0 to 1, got "${raw}"`);
+  return value;
+}
+
+function url(env: Env, name: string, protocols: string[]): string | null {
+  const raw = env[name];
+  if (!raw) return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} is not a valid URL`);
+  }
+  if (!protocols.includes(parsed.protocol)) throw new ConfigError(`${name} must start with ${protocols.join(' or ')}`);
+  return raw;
+}
+
+export function loadConfig(env: Env = process.env): Readonly<Config> {
+  const sandbox = bool(env, 'SANDBOX', true);
+  const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
+  const jwtSecret = env.JWT_SECRET || null;
+  const apiKey = env.API_KEY || null;
+  if (!sandbox && !jwtSecret) throw new ConfigError('JWT_SECRET is required when SANDBOX=false');
+  if (!sandbox && !apiKey) throw new ConfigError('API_KEY is required when SANDBOX=false');
+  if (jwtSecret && jwtSecret.length < 32) throw new ConfigError('JWT_SECRET must be at least 32 characters');
+
+  return Object.freeze({
+    port: int(env, 'PORT', 4000, 0, 65535),
+    host: env.HOST || '0.0.0.0',
+    databaseUrl,
+    dataDir: env.DATA_DIR || '.data/pglite',
+    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    // In sandbox a missing key gets a documented default so the demo works out of the box.
+    apiKey: apiKey ?? (sandbox ? 'sandbox-operator-key' : null),
+    // A random secret means tokens die with the process: fine for a sandbox, never for production.
+    jwtSecret: jwtSecret ?? randomBytes(32).toString('hex'),
+    jwtTtlSeconds: int(env, 'JWT_TTL_SECONDS', 8 * 3600, 60),
+    sandbox,
+    seedDemo: bool(env, 'SEED_DEMO', databaseUrl === null),
+    autopilot: Object.freeze({
+      enabled: sandbox && bool(env, 'AUTOPILOT', databaseUrl === null),
+      stepDelayMs: int(env, 'AUTOPILOT_STEP_MS', 3000, 0),
+      failureRate: ratio(env, 'AUTOPILOT_FAILURE_RATE', 0.05),
+      returnRate: ratio(env, 'AUTOPILOT_RETURN_RATE', 0.02),
+    }),
+    pollIntervalMs: int(env, 'POLL_INTERVAL_MS', 1000, 10),
+    logLevel: env.LOG_LEVEL || 'info',
+    maxRequestBytes: int(env, 'MAX_REQUEST_BYTES', 16 * 1024 * 1024, 1024),
+  });
+}

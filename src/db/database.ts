@@ -1,0 +1,97 @@
+import { mkdir } from 'node:fs/promises';
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import { PrismaClient } from '../generated/prisma/client.ts';
+import type { Logger } from '../logger.ts';
+import { applyMigrations, type SqlRunner } from './migrations.ts';
+
+export type { PrismaClient };
+
+/**
+ * The database the gateway runs on: PostgreSQL when a URL is given, otherwise an embedded
+ * PostgreSQL (PGlite) in a local folder, so a newcomer needs nothing installed. Both run the same
+ * migrations at start-up and expose the same Prisma client.
+ */
+export interface Database {
+  readonly kind: 'postgres' | 'embedded';
+  readonly prisma: PrismaClient;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  url: string | null;
+  dataDir: string;
+  logger: Logger;
+  /** Pool size for PostgreSQL. */
+  poolSize?: number;
+}
+
+export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
+  return options.url ? openPostgres(options.url, options) : openEmbedded(options.dataDir, options);
+}
+
+async function openPostgres(url: string, { logger, poolSize = 10 }: OpenDatabaseOptions): Promise<Database> {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5_000 });
+  pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection failed'));
+
+  const connection = await pool.connect();
+  try {
+    const runner: SqlRunner = {
+      query: async (sql, params) => (await connection.query(sql, params)).rows,
+      exec: async (sql) => void (await connection.query(sql)),
+    };
+    const applied = await applyMigrations(runner);
+    if (applied.length) logger.info({ applied }, 'database migrated');
+  } finally {
+    connection.release();
+  }
+
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  return {
+    kind: 'postgres',
+    prisma,
+    ping: () => ping(prisma),
+    async close() {
+      await prisma.$disconnect();
+      await pool.end().catch(() => {});
+    },
+  };
+}
+
+async function openEmbedded(dataDir: string, { logger }: OpenDatabaseOptions): Promise<Database> {
+  // Loaded lazily: the embedded engine is a large WASM module that production never needs.
+  const [{ PGlite }, { PrismaPGlite }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('pglite-prisma-adapter'),
+  ]);
+  const inMemory = dataDir === 'memory://';
+  if (!inMemory) await mkdir(dataDir, { recursive: true });
+  const pglite = await PGlite.create(inMemory ? undefined : dataDir);
+  const runner: SqlRunner = {
+    query: async <T,>(sql: string, params?: unknown[]) => (await pglite.query<T>(sql, params)).rows,
+    exec: async (sql) => void (await pglite.exec(sql)),
+  };
+  const applied = await applyMigrations(runner);
+  if (applied.length) logger.info({ applied, dataDir }, 'embedded database migrated');
+
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  return {
+    kind: 'embedded',
+    prisma,
+    ping: () => ping(prisma),
+    async close() {
+      await prisma.$disconnect();
+      await pglite.close();
+    },
+  };
+}
+
+async function ping(prisma: PrismaClient): Promise<boolean> {
+  try {
+    await prisma.$queryRaw`SELECT 1`;
+    return true;
+  } catch {
+    return false;
+  }
+}
