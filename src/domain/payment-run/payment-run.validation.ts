@@ -134,18 +134,24 @@ export function validateSupplier(supplier: SupplierInput, currency: RunCurrency,
   if (supplier.type != null && !SUPPLIER_TYPES.has(supplier.type)) {
     out.push(fe(at + 'type', 'IN', { allowed: [...SUPPLIER_TYPES] }));
   }
+  return validateBankAccountDetails(supplier.bankAccountDetails, currency, at + 'bankAccountDetails', out);
+}
+
+/** Field rules for one account's details in the currency's scheme (suppliers and linked accounts). */
+export function validateBankAccountDetails(details: Opt<BankAccountDetailsInput>, currency: RunCurrency, detailsPath: string, out: InvalidField[] = []): InvalidField[] {
+  const at = detailsPath + '.';
   if (currency === 'GBP') {
-    const fp = supplier.bankAccountDetails?.fasterPayments;
-    if (!fp) { out.push(fe(at + 'bankAccountDetails.fasterPayments', 'REQUIRED')); return out; }
-    const fpAt = at + 'bankAccountDetails.fasterPayments.';
+    const fp = details?.fasterPayments;
+    if (!fp) { out.push(fe(at + 'fasterPayments', 'REQUIRED')); return out; }
+    const fpAt = at + 'fasterPayments.';
     required(out, fpAt, 'accountNumber', fp.accountNumber, 8, 8, ACCOUNT_NUMBER_RE);
     required(out, fpAt, 'sortCode', fp.sortCode, 6, 6, SORT_CODE_RE);
     optional(out, fpAt, 'secondaryReference', fp.secondaryReference, 18);
     return out;
   }
-  const sepa = supplier.bankAccountDetails?.sepa;
-  if (!sepa) { out.push(fe(at + 'bankAccountDetails.sepa', 'REQUIRED')); return out; }
-  const sepaAt = at + 'bankAccountDetails.sepa.';
+  const sepa = details?.sepa;
+  if (!sepa) { out.push(fe(at + 'sepa', 'REQUIRED')); return out; }
+  const sepaAt = at + 'sepa.';
   const iban = sepa.iban;
   // Only emptiness is SIZE; every other malformation is the contract's pattern (REGEX).
   if (!isStr(iban)) out.push(fe(sepaAt + 'iban', 'REQUIRED'));

@@ -1,0 +1,20 @@
+import type { TokenService } from './auth/tokens.ts';
+import type { Config } from './config.ts';
+import type { Database } from './db/database.ts';
+import type { DomainDeps } from './domain/shared/unit-of-work.ts';
+import type { LiveStatusChanges } from './events/live-stream.ts';
+import type { OutboxRelay } from './events/outbox-relay.ts';
+import type { EventBus } from './events/pubsub.ts';
+import type { Logger } from './logger.ts';
+
+/** Long-lived services of one gateway instance, shared by every request. */
+export interface AppServices {
+  readonly config: Readonly<Config>;
+  readonly logger: Logger;
+  readonly database: Database;
+  readonly domain: DomainDeps;
+  readonly tokens: TokenService;
+  readonly bus: EventBus;
+  readonly relay: OutboxRelay;
+  readonly live: LiveStatusChanges;
+}

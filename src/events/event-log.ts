@@ -1,0 +1,146 @@
+import type { EntityType } from '../domain/shared/statuses.ts';
+
+/**
+ * The durable event log (table status_changes). Each buyer's entries carry a gapless sequence
+ * number taken from buyers.event_seq by an UPDATE inside the writing transaction: the row lock it
+ * takes is held until commit, so a later sequence number can never commit before an earlier one.
+ * Readers that have seen seq N therefore never miss a row with seq > N, which is what makes cursors
+ * resumable without gaps or repeats.
+ */
+export interface StatusChangeInput {
+  entityType: EntityType;
+  entityId: string;
+  paymentRunId: string;
+  fromStatus: string | null;
+  toStatus: string;
+}
+
+export interface LoggedStatusChange extends StatusChangeInput {
+  buyerId: string;
+  seq: bigint;
+  actorId: string | null;
+  occurredAt: Date;
+}
+
+/** The raw-SQL surface both a Prisma client and a transaction offer. */
+export interface RawSql {
+  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>;
+  $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number>;
+}
+
+export async function appendStatusChanges(
+  tx: RawSql,
+  buyerId: string,
+  actorId: string | null,
+  changes: readonly StatusChangeInput[],
+): Promise<bigint> {
+  if (changes.length === 0) return 0n;
+  const [head] = await tx.$queryRawUnsafe<{ event_seq: bigint }[]>(
+    'UPDATE buyers SET event_seq = event_seq + $2 WHERE id = $1::uuid RETURNING event_seq',
+    buyerId,
+    changes.length,
+  );
+  if (!head) throw new Error(`buyer ${buyerId} does not exist`);
+  const last = BigInt(head.event_seq);
+  const first = last - BigInt(changes.length) + 1n;
+  // One statement for any number of rows: arrays are unnested server-side.
+  await tx.$executeRawUnsafe(
+    `INSERT INTO status_changes (buyer_id, seq, entity_type, entity_id, payment_run_id, from_status, to_status, actor_id, occurred_at)
+     SELECT $1::uuid, $2::bigint + c.ord - 1, c.entity_type::"EntityType", c.entity_id, c.payment_run_id, c.from_status, c.to_status, $3::uuid, now()
+     FROM unnest($4::text[], $5::uuid[], $6::uuid[], $7::text[], $8::text[])
+       WITH ORDINALITY AS c(entity_type, entity_id, payment_run_id, from_status, to_status, ord)`,
+    buyerId,
+    first.toString(),
+    actorId,
+    changes.map((c) => c.entityType),
+    changes.map((c) => c.entityId),
+    changes.map((c) => c.paymentRunId),
+    changes.map((c) => c.fromStatus),
+    changes.map((c) => c.toStatus),
+  );
+  return last;
+}
+
+interface StatusChangeRow {
+  buyer_id: string;
+  seq: bigint | string;
+  entity_type: EntityType;
+  entity_id: string;
+  payment_run_id: string;
+  from_status: string | null;
+  to_status: string;
+  actor_id: string | null;
+  occurred_at: Date | string;
+}
+
+const fromRow = (row: StatusChangeRow): LoggedStatusChange => ({
+  buyerId: row.buyer_id,
+  seq: BigInt(row.seq),
+  entityType: row.entity_type,
+  entityId: row.entity_id,
+  paymentRunId: row.payment_run_id,
+  fromStatus: row.from_status,
+  toStatus: row.to_status,
+  actorId: row.actor_id,
+  occurredAt: new Date(row.occurred_at),
+});
+
+export interface LogFilter {
+  paymentRunId?: string | null;
+  entityTypes?: readonly EntityType[] | null;
+}
+
+/** Entries of one buyer with seq > afterSeq, in log order. */
+export async function readStatusChanges(
+  db: RawSql,
+  buyerId: string,
+  afterSeq: bigint,
+  limit: number,
+  filter: LogFilter = {},
+): Promise<LoggedStatusChange[]> {
+  const rows = await db.$queryRawUnsafe<StatusChangeRow[]>(
+    `SELECT buyer_id, seq, entity_type, entity_id, payment_run_id, from_status, to_status, actor_id, occurred_at
+       FROM status_changes
+      WHERE buyer_id = $1::uuid AND seq > $2::bigint
+        AND ($3::uuid IS NULL OR payment_run_id = $3::uuid)
+        AND ($4::text[] IS NULL OR entity_type::text = ANY($4::text[]))
+      ORDER BY seq
+      LIMIT $5`,
+    buyerId,
+    afterSeq.toString(),
+    filter.paymentRunId ?? null,
+    filter.entityTypes?.length ? filter.entityTypes : null,
+    limit,
+  );
+  return rows.map(fromRow);
+}
+
+export async function countStatusChanges(db: RawSql, buyerId: string, filter: LogFilter = {}): Promise<number> {
+  const [row] = await db.$queryRawUnsafe<{ n: bigint }[]>(
+    `SELECT count(*) AS n FROM status_changes
+      WHERE buyer_id = $1::uuid AND ($2::uuid IS NULL OR payment_run_id = $2::uuid)
+        AND ($3::text[] IS NULL OR entity_type::text = ANY($3::text[]))`,
+    buyerId,
+    filter.paymentRunId ?? null,
+    filter.entityTypes?.length ? filter.entityTypes : null,
+  );
+  return Number(row?.n ?? 0);
+}
+
+/** The buyer's latest committed sequence number. */
+export async function readLogHead(db: RawSql, buyerId: string): Promise<bigint> {
+  const [row] = await db.$queryRawUnsafe<{ event_seq: bigint }[]>(
+    'SELECT event_seq FROM buyers WHERE id = $1::uuid',
+    buyerId,
+  );
+  return BigInt(row?.event_seq ?? 0);
+}
+
+/** Cursors are opaque to clients; inside they are the log's sequence number. */
+export const encodeLogCursor = (seq: bigint) => Buffer.from(`sc:${seq}`).toString('base64url');
+
+export function decodeLogCursor(cursor: string): bigint | null {
+  const text = Buffer.from(cursor, 'base64url').toString();
+  const match = /^sc:(\d{1,19})$/.exec(text);
+  return match ? BigInt(match[1]!) : null;
+}

@@ -1,0 +1,117 @@
+import type { PrismaClient } from '../generated/prisma/client.ts';
+import type { Logger } from '../logger.ts';
+import { readStatusChanges } from './event-log.ts';
+import type { EventBus } from './pubsub.ts';
+
+/**
+ * Transactional outbox: commits write log rows; this relay publishes committed rows to the bus and
+ * records how far it got per buyer (event_relay_positions). Each buyer's position row is locked
+ * with SKIP LOCKED, so with several instances every range is published by one of them, and the
+ * position only advances after a successful publish: when Redis is down nothing is lost, the relay
+ * simply catches up when it returns. A crash between publish and commit republishes a range;
+ * subscribers drop sequence numbers they have already delivered.
+ */
+export interface OutboxRelay {
+  /** Wake the relay now (after a local commit). */
+  kick(): void;
+  /** Publish everything pending; resolves when nothing is left (used by tests and shutdown). */
+  drain(): Promise<void>;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+const BUYERS_PER_ROUND = 20;
+const ROWS_PER_ROUND = 5_000;
+const ROWS_PER_MESSAGE = 500;
+
+export function createOutboxRelay(deps: {
+  prisma: PrismaClient;
+  bus: EventBus;
+  logger: Logger;
+  pollIntervalMs: number;
+}): OutboxRelay {
+  const { prisma, bus, logger } = deps;
+  let running: Promise<void> | null = null;
+  let again = false;
+  let timer: NodeJS.Timeout | null = null;
+  let stopped = true;
+
+  /** One round; returns true when it published something (there may be more). */
+  async function round(): Promise<boolean> {
+    return prisma.$transaction(async (tx) => {
+      const due = await tx.$queryRawUnsafe<{ buyer_id: string; published_seq: bigint }[]>(
+        `SELECT p.buyer_id, p.published_seq
+           FROM event_relay_positions p JOIN buyers b ON b.id = p.buyer_id
+          WHERE b.event_seq > p.published_seq
+          ORDER BY p.buyer_id
+          LIMIT ${BUYERS_PER_ROUND}
+            FOR UPDATE OF p SKIP LOCKED`,
+      );
+      for (const position of due) {
+        const rows = await readStatusChanges(tx, position.buyer_id, BigInt(position.published_seq), ROWS_PER_ROUND);
+        if (rows.length === 0) continue;
+        for (let i = 0; i < rows.length; i += ROWS_PER_MESSAGE) {
+          await bus.publish(position.buyer_id, rows.slice(i, i + ROWS_PER_MESSAGE));
+        }
+        await tx.$executeRawUnsafe(
+          'UPDATE event_relay_positions SET published_seq = $2::bigint WHERE buyer_id = $1::uuid',
+          position.buyer_id,
+          rows[rows.length - 1]!.seq.toString(),
+        );
+      }
+      return due.length > 0;
+    }, { timeout: 30_000 });
+  }
+
+  async function runUntilIdle(): Promise<void> {
+    do {
+      again = false;
+      try {
+        while (await round()) {
+          /* keep going while there is work */
+        }
+      } catch (error) {
+        // Bus or database unavailable: positions did not advance; the poll retries.
+        logger.warn({ err: (error as Error).message }, 'outbox relay round failed; will retry');
+        return;
+      }
+    } while (again);
+  }
+
+  function kick() {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = runUntilIdle().finally(() => {
+      running = null;
+    });
+  }
+
+  function schedule() {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      kick();
+      schedule();
+    }, deps.pollIntervalMs);
+    timer.unref();
+  }
+
+  return {
+    kick,
+    async drain() {
+      kick();
+      while (running) await running;
+    },
+    start() {
+      stopped = false;
+      kick();
+      schedule();
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      while (running) await running;
+    },
+  };
+}

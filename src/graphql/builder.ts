@@ -1,0 +1,69 @@
+import SchemaBuilder from '@pothos/core';
+import PrismaPlugin from '@pothos/plugin-prisma';
+import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import { DateTimeResolver, SafeIntResolver } from 'graphql-scalars';
+import type PrismaTypes from '../generated/pothos-types.ts';
+import { getDatamodel } from '../generated/pothos-types.ts';
+import { DomainError, ErrorCode } from '../domain/shared/errors.ts';
+import type { GraphQLContext } from './context.ts';
+import { decodeGlobalId, encodeGlobalId } from './ids.ts';
+
+/** Plugins, scalars and auth scopes. No types are defined here (see ./types). */
+export const builder = new SchemaBuilder<{
+  Context: GraphQLContext;
+  PrismaTypes: PrismaTypes;
+  AuthScopes: { authenticated: boolean; admin: boolean; creator: boolean; controller: boolean; operator: boolean };
+  Scalars: {
+    DateTime: { Input: Date; Output: Date | string };
+    SafeInt: { Input: number; Output: number | bigint };
+    ID: { Input: string; Output: string | number | bigint };
+  };
+  DefaultFieldNullability: false;
+  DefaultInputFieldRequiredness: true;
+}>({
+  defaultFieldNullability: false,
+  defaultInputFieldRequiredness: true,
+  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin],
+  prisma: {
+    // Resolvers only ever get the viewer's tenant-scoped client (src/db/tenant.ts).
+    client: (ctx) => {
+      if (!ctx.db) throw new DomainError(ErrorCode.UNAUTHENTICATED, 'Sign in first');
+      return ctx.db;
+    },
+    dmmf: getDatamodel(),
+    filterConnectionTotalCount: true,
+    onUnusedQuery: process.env.NODE_ENV === 'production' ? null : 'warn',
+  },
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    nodesQueryOptions: false,
+    encodeGlobalID: (typename, id) => encodeGlobalId(typename, id),
+    decodeGlobalID: (globalId) => decodeGlobalId(globalId),
+  },
+  scopeAuth: {
+    authScopes: (ctx) => ({
+      authenticated: ctx.actor !== null,
+      admin: ctx.actor?.roles.has('ADMIN') ?? false,
+      creator: ctx.actor?.roles.has('CREATOR') ?? false,
+      controller: ctx.actor?.roles.has('CONTROLLER') ?? false,
+      operator: ctx.isOperator,
+    }),
+    // scope-auth's own errors carry no code: answer with the contract's.
+    unauthorizedError: (_parent, ctx) =>
+      ctx.actor || ctx.isOperator
+        ? new DomainError(ErrorCode.INSUFFICIENT_PERMISSIONS, 'Your roles do not allow this')
+        : new DomainError(ErrorCode.UNAUTHENTICATED, 'Sign in first (Authorization: Bearer <token>)'),
+  },
+});
+
+builder.addScalarType('DateTime', DateTimeResolver);
+builder.addScalarType('SafeInt', SafeIntResolver as never, {
+  // Money is stored as BIGINT; every amount we serve fits in 2^53-1 (validated on the way in).
+  serialize: (value) => SafeIntResolver.serialize(typeof value === 'bigint' ? Number(value) : value),
+});
+
+builder.queryType({});
+builder.mutationType({});
+builder.subscriptionType({});

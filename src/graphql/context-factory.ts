@@ -1,0 +1,41 @@
+import { timingSafeEqual } from 'node:crypto';
+import { bearerToken } from '../auth/tokens.ts';
+import type { AppServices } from '../app-services.ts';
+import { loadActor } from '../domain/user/user.queries.ts';
+import type { GraphQLContext } from './context.ts';
+
+/** What yoga hands over: an HTTP request, or (over graphql-ws) the socket's connectionParams. */
+export interface InitialContext {
+  request?: Request;
+  connectionParams?: Record<string, unknown>;
+}
+
+function sameSecret(given: string | null | undefined, expected: string | null): boolean {
+  if (!given || !expected) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export async function authenticate(services: AppServices, authorization: string | null | undefined) {
+  const token = bearerToken(authorization);
+  if (!token) return null;
+  const claims = await services.tokens.verify(token);
+  if (!claims) return null;
+  return loadActor(services.database.prisma, claims.userId, claims.buyerId);
+}
+
+export function createContextFactory(services: AppServices) {
+  return async (initial: InitialContext): Promise<GraphQLContext> => {
+    const authorization =
+      initial.request?.headers.get('authorization') ??
+      (typeof initial.connectionParams?.authorization === 'string' ? initial.connectionParams.authorization : null);
+    const actor = await authenticate(services, authorization);
+    return {
+      services,
+      actor,
+      db: actor ? services.domain.tenantDb(actor.buyerId) : null,
+      isOperator: sameSecret(initial.request?.headers.get('x-api-key'), services.config.apiKey),
+    };
+  };
+}

@@ -1,0 +1,14 @@
+import type { AppServices } from '../app-services.ts';
+import type { TenantDb } from '../db/tenant.ts';
+import type { Actor } from '../domain/shared/actor.ts';
+
+/** Built per operation (HTTP request or WebSocket subscribe) by src/graphql/context-factory.ts. */
+export interface GraphQLContext {
+  readonly services: AppServices;
+  /** The acting user, roles read fresh; null when unauthenticated. */
+  actor: Actor | null;
+  /** The viewer's tenant-scoped client; null when unauthenticated. */
+  db: TenantDb | null;
+  /** The request carried the operator's x-api-key. */
+  readonly isOperator: boolean;
+}

@@ -1,0 +1,128 @@
+import { brandWithType } from '@pothos/core';
+import { DomainError, ErrorCode, FieldError, notFound } from '../../domain/shared/errors.ts';
+import { EntityType } from '../../domain/shared/statuses.ts';
+import {
+  countStatusChanges, decodeLogCursor, encodeLogCursor, readStatusChanges, type LoggedStatusChange,
+} from '../../events/event-log.ts';
+import { builder } from '../builder.ts';
+import type { GraphQLContext } from '../context.ts';
+import { encodeGlobalId, idOf } from '../ids.ts';
+import { pageSize } from './pagination.ts';
+
+export const EntityTypeEnum = builder.enumType('EntityType', { values: Object.values(EntityType) });
+
+const MODEL_OF = {
+  PAYMENT_RUN: ['paymentRun', 'PaymentRun'],
+  FUNDING_GROUP: ['fundingGroup', 'FundingGroup'],
+  PAYABLE: ['payable', 'Payable'],
+  BATCH: ['batch', 'Batch'],
+  AUTHORISATION: ['authorisation', 'Authorisation'],
+} as const;
+
+async function loadEntity(ctx: GraphQLContext, change: LoggedStatusChange) {
+  const [model, typename] = MODEL_OF[change.entityType];
+  const delegate = ctx.db![model] as unknown as { findUnique(args: object): Promise<object | null> };
+  const entity = await delegate.findUnique({ where: { id: change.entityId } });
+  return entity && brandWithType(entity, typename as never);
+}
+
+export const StatusChange = builder.objectRef<LoggedStatusChange>('StatusChange').implement({
+  description: 'One entry of the buyer\'s durable event log.',
+  fields: (t) => ({
+    cursor: t.string({ description: 'Position in the buyer\'s event log; resume with `after`.', resolve: (c) => encodeLogCursor(c.seq) }),
+    entityType: t.field({ type: EntityTypeEnum, resolve: (c) => c.entityType }),
+    entityId: t.id({ resolve: (c) => encodeGlobalId(MODEL_OF[c.entityType][1], c.entityId) }),
+    entity: t.field({ type: builder.nodeInterfaceRef(), nullable: true, resolve: (c, _a, ctx) => loadEntity(ctx, c) as never }),
+    paymentRunId: t.id({ resolve: (c) => encodeGlobalId('PaymentRun', c.paymentRunId) }),
+    fromStatus: t.string({ nullable: true, resolve: (c) => c.fromStatus }),
+    toStatus: t.string({ resolve: (c) => c.toStatus }),
+    occurredAt: t.field({ type: 'DateTime', resolve: (c) => c.occurredAt }),
+    actor: t.prismaField({
+      type: 'User',
+      nullable: true,
+      resolve: (query, c, _a, ctx) => (c.actorId ? ctx.db!.user.findUnique({ ...query, where: { id: c.actorId } }) : null),
+    }),
+  }),
+});
+
+export function parseLogCursor(after: string | null | undefined, fieldName = 'after'): bigint | null {
+  if (after == null) return null;
+  const seq = decodeLogCursor(after);
+  if (seq === null) {
+    throw new DomainError(ErrorCode.BAD_USER_INPUT, 'Unknown cursor', {
+      invalidFields: [{ fieldName, error: FieldError.REGEX, params: { reason: 'NOT_A_CURSOR' } }],
+    });
+  }
+  return seq;
+}
+
+/** A run filter must name one of the viewer's runs: a foreign run answers NOT_FOUND. */
+export async function runFilter(ctx: GraphQLContext, paymentRunId: string | null | undefined) {
+  if (paymentRunId == null) return null;
+  const id = idOf('PaymentRun', paymentRunId);
+  const run = await ctx.db!.paymentRun.findUnique({ where: { id }, select: { id: true } });
+  if (!run) throw notFound('Payment run');
+  return id;
+}
+
+builder.queryField('statusChanges', (t) =>
+  t.connection(
+    {
+      type: StatusChange,
+      description: 'The buyer\'s status-change log (optionally one run\'s), in log order.',
+      authScopes: { authenticated: true },
+      args: { paymentRunId: t.arg.id({ required: false }) },
+      resolve: async (_root, args, ctx) => {
+        const buyerId = ctx.actor!.buyerId;
+        const paymentRunId = await runFilter(ctx, args.paymentRunId);
+        const after = parseLogCursor(args.after) ?? 0n;
+        const first = pageSize(args.first);
+        const prisma = ctx.services.database.prisma;
+        const [rows, totalCount] = await Promise.all([
+          readStatusChanges(prisma, buyerId, after, first + 1, { paymentRunId }),
+          countStatusChanges(prisma, buyerId, { paymentRunId }),
+        ]);
+        const page = rows.slice(0, first);
+        return {
+          totalCount,
+          edges: page.map((node) => ({ cursor: encodeLogCursor(node.seq), node })),
+          pageInfo: {
+            hasNextPage: rows.length > first,
+            hasPreviousPage: after > 0n,
+            startCursor: page[0] ? encodeLogCursor(page[0].seq) : null,
+            endCursor: page.at(-1) ? encodeLogCursor(page.at(-1)!.seq) : null,
+          },
+        };
+      },
+    },
+    {
+      name: 'StatusChangeConnection',
+      fields: (t) => ({ totalCount: t.int({ resolve: (connection) => (connection as unknown as { totalCount: number }).totalCount }) }),
+    },
+  ),
+);
+
+builder.subscriptionField('statusChanged', (t) =>
+  t.field({
+    type: StatusChange,
+    description:
+      'Every status change of the viewer\'s buyer (optionally one run\'s), in log order. With `after`, first replays what was logged after that cursor, then goes live: no gap, no repeat.',
+    authScopes: { authenticated: true },
+    args: {
+      paymentRunId: t.arg.id({ required: false }),
+      entityTypes: t.arg({ type: [EntityTypeEnum], required: false }),
+      after: t.arg.string({ required: false }),
+    },
+    subscribe: async (_root, args, ctx) => {
+      const afterSeq = parseLogCursor(args.after);
+      const paymentRunId = await runFilter(ctx, args.paymentRunId);
+      return ctx.services.live.stream({
+        buyerId: ctx.actor!.buyerId,
+        afterSeq,
+        paymentRunId,
+        entityTypes: args.entityTypes,
+      });
+    },
+    resolve: (change) => change,
+  }),
+);

@@ -1,0 +1,88 @@
+import { Role } from '../../domain/shared/statuses.ts';
+import { createUser, enrolScaDevice, login, setUserRoles, verifyScaEnrolment } from '../../domain/user/user.commands.ts';
+import { loadActor } from '../../domain/user/user.queries.ts';
+import { builder } from '../builder.ts';
+import { idOf } from '../ids.ts';
+import { NewUserInput, RoleEnum } from './common.ts';
+
+export const User = builder.prismaNode('User', {
+  id: { field: 'id' },
+  fields: (t) => ({
+    email: t.exposeString('email'),
+    name: t.exposeString('name'),
+    roles: t.field({ type: [RoleEnum], resolve: (user) => user.roles }),
+    scaEnrolled: t.exposeBoolean('scaEnrolled'),
+    buyer: t.relation('buyer'),
+  }),
+});
+
+builder.queryFields((t) => ({
+  viewer: t.prismaField({
+    type: 'User',
+    authScopes: { authenticated: true },
+    resolve: (query, _root, _args, ctx) => ctx.db!.user.findUniqueOrThrow({ ...query, where: { id: ctx.actor!.userId } }),
+  }),
+  users: t.prismaField({
+    type: ['User'],
+    description: "The viewer's buyer's users, oldest first.",
+    authScopes: { authenticated: true },
+    resolve: (query, _root, _args, ctx) => ctx.db!.user.findMany({ ...query, orderBy: { id: 'asc' } }),
+  }),
+}));
+
+const AuthPayload = builder.objectRef<{ token: string; userId: string }>('AuthPayload').implement({
+  fields: (t) => ({
+    token: t.exposeString('token'),
+    user: t.prismaField({
+      type: 'User',
+      resolve: (query, payload, _args, ctx) => ctx.db!.user.findUniqueOrThrow({ ...query, where: { id: payload.userId } }),
+    }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  login: t.field({
+    type: AuthPayload,
+    args: { email: t.arg.string(), password: t.arg.string() },
+    resolve: async (_root, { email, password }, ctx) => {
+      const { services } = ctx;
+      const user = await login(services.domain, email, password);
+      // The rest of this response is read as the user who just signed in.
+      ctx.actor = await loadActor(services.database.prisma, user.id, user.buyerId);
+      ctx.db = services.domain.tenantDb(user.buyerId);
+      return { token: await services.tokens.issue(user.id, user.buyerId), userId: user.id };
+    },
+  }),
+  createUser: t.prismaField({
+    type: 'User',
+    authScopes: { admin: true },
+    args: { input: t.arg({ type: NewUserInput }) },
+    resolve: async (query, _root, { input }, ctx) => {
+      const user = await createUser(ctx.services.domain, ctx.actor!, input);
+      return ctx.db!.user.findUniqueOrThrow({ ...query, where: { id: user.id } });
+    },
+  }),
+  setUserRoles: t.prismaField({
+    type: 'User',
+    authScopes: { admin: true },
+    args: { userId: t.arg.id(), roles: t.arg({ type: [RoleEnum] }) },
+    resolve: async (query, _root, args, ctx) => {
+      const user = await setUserRoles(ctx.services.domain, ctx.actor!, idOf('User', args.userId), args.roles as Role[]);
+      return ctx.db!.user.findUniqueOrThrow({ ...query, where: { id: user.id } });
+    },
+  }),
+  enrolScaDevice: t.boolean({
+    description: 'Starts enrolling an SCA device; finish with verifyScaEnrolment(code). Sandbox code: 123456.',
+    authScopes: { authenticated: true },
+    resolve: (_root, _args, ctx) => enrolScaDevice(ctx.services.domain, ctx.actor!),
+  }),
+  verifyScaEnrolment: t.prismaField({
+    type: 'User',
+    authScopes: { authenticated: true },
+    args: { code: t.arg.string() },
+    resolve: async (query, _root, { code }, ctx) => {
+      await verifyScaEnrolment(ctx.services.domain, ctx.actor!, code);
+      return ctx.db!.user.findUniqueOrThrow({ ...query, where: { id: ctx.actor!.userId } });
+    },
+  }),
+}));
