@@ -15,7 +15,7 @@ export const DEMO = {
   controller: 'controller@demo.example',
 } as const;
 
-export async function seedDemo(services: AppServices, graphqlUrl: string): Promise<void> {
+export async function seedDemo(services: AppServices, graphqlUrl: string, print = true): Promise<void> {
   const { domain, logger } = services;
   const existing = await domain.prisma.user.findUnique({ where: { email: DEMO.admin } });
   if (!existing) {
@@ -38,6 +38,7 @@ export async function seedDemo(services: AppServices, graphqlUrl: string): Promi
     });
     logger.info({ buyerId: buyer.id }, 'demo buyer seeded');
   }
+  if (!print) return;
   const graphiql = graphqlUrl.replace('127.0.0.1', 'localhost');
   console.log(
     [

@@ -1,0 +1,43 @@
+import { inject } from 'vitest';
+import { buildApp, type App } from '../../src/app.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { createLogger } from '../../src/logger.ts';
+import { GraphQLTestClient } from './graphql-client.ts';
+
+export const TEST_API_KEY = 'test-operator-key';
+const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
+
+export interface TestApp {
+  app: App;
+  url: string;
+  client(token?: string): GraphQLTestClient;
+  operator(): GraphQLTestClient;
+  stop(): Promise<void>;
+}
+
+/** A real gateway on a free port, on the run's PostgreSQL database and real Redis. */
+export async function startTestApp(env: Record<string, string> = {}, overrides: Partial<Config> = {}): Promise<TestApp> {
+  const config = {
+    ...loadConfig({
+      DATABASE_URL: inject('databaseUrl'),
+      REDIS_URL: inject('redisUrl'),
+      API_KEY: TEST_API_KEY,
+      JWT_SECRET: TEST_JWT_SECRET,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      POLL_INTERVAL_MS: '50',
+      SEED_DEMO: 'false',
+      ...env,
+    }),
+    ...overrides,
+  };
+  const app = await buildApp(config, { logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent') });
+  const url = await app.start();
+  return {
+    app,
+    url,
+    client: (token) => new GraphQLTestClient(url, token ? { authorization: `Bearer ${token}` } : {}),
+    operator: () => new GraphQLTestClient(url, { 'x-api-key': TEST_API_KEY }),
+    stop: () => app.stop(),
+  };
+}
