@@ -5,6 +5,7 @@ import type { DomainDeps } from './domain/shared/unit-of-work.ts';
 import type { LiveStatusChanges } from './events/live-stream.ts';
 import type { OutboxRelay } from './events/outbox-relay.ts';
 import type { EventBus } from './events/pubsub.ts';
+import type { JobRunner } from './jobs/job-runner.ts';
 import type { Logger } from './logger.ts';
 
 /** Long-lived services of one gateway instance, shared by every request. */
@@ -16,5 +17,6 @@ export interface AppServices {
   readonly tokens: TokenService;
   readonly bus: EventBus;
   readonly relay: OutboxRelay;
+  readonly jobs: JobRunner;
   readonly live: LiveStatusChanges;
 }

@@ -15,6 +15,9 @@ import { createOutboxRelay } from './events/outbox-relay.ts';
 import { createInProcessBus, createRedisBus, type EventBus } from './events/pubsub.ts';
 import { authenticate, createContextFactory, type InitialContext } from './graphql/context-factory.ts';
 import { createErrorMasker } from './graphql/errors.ts';
+import { deleteExpiredIdempotencyRecords, useIdempotency } from './graphql/idempotency.ts';
+import { expireChallenges, validateQueuedRuns } from './domain/payment-run/payment-run.jobs.ts';
+import { createJobRunner, type JobRunner } from './jobs/job-runner.ts';
 import { schema } from './graphql/schema.ts';
 import { createLogger, type Logger } from './logger.ts';
 
@@ -44,8 +47,16 @@ export async function buildApp(config: Readonly<Config>, options: BuildAppOption
     now: options.now ?? (() => new Date()),
     sandbox: config.sandbox,
     onCommitted: () => relay.kick(),
-    onWorkQueued: () => {},
+    onWorkQueued: () => jobs.kick('payment-run-validation'),
   };
+  const jobs: JobRunner = createJobRunner(
+    [
+      { name: 'payment-run-validation', run: () => validateQueuedRuns(domain) },
+      { name: 'sca-challenge-expiry', run: () => expireChallenges(domain) },
+      { name: 'idempotency-cleanup', run: () => deleteExpiredIdempotencyRecords(prisma, domain.now()) },
+    ],
+    { pollIntervalMs: config.pollIntervalMs, logger },
+  );
   const services: AppServices = {
     config,
     logger,
@@ -54,18 +65,20 @@ export async function buildApp(config: Readonly<Config>, options: BuildAppOption
     tokens: createTokenService(config.jwtSecret, config.jwtTtlSeconds),
     bus,
     relay,
+    jobs,
     live: createLiveStatusChanges(prisma, bus),
   };
 
   const contextFactory = createContextFactory(services);
+  const maskError = createErrorMasker(logger);
   const yoga = createYoga<InitialContext & { req?: IncomingMessage; res?: ServerResponse }>({
     schema,
     context: contextFactory,
     graphqlEndpoint: '/graphql',
     graphiql: config.sandbox ? { subscriptionsProtocol: 'WS' } : false,
     landingPage: false,
-    maskedErrors: { maskError: createErrorMasker(logger) },
-    plugins: config.sandbox ? [] : [disableIntrospection],
+    maskedErrors: { maskError },
+    plugins: [useIdempotency(prisma, domain.now, maskError), ...(config.sandbox ? [] : [disableIntrospection])],
     logging: {
       debug: (...args) => logger.debug(args),
       info: (...args) => logger.info(args),
@@ -125,6 +138,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildAppOption
       });
       started = true;
       relay.start();
+      jobs.start();
       const { port } = server.address() as AddressInfo;
       return `http://127.0.0.1:${port}/graphql`;
     },
@@ -139,6 +153,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildAppOption
         await closed;
         clearTimeout(grace);
       }
+      await jobs.stop();
       await relay.stop();
       await bus.close();
       await database.close();

@@ -1,6 +1,7 @@
 import type { AppServices } from '../app-services.ts';
 import type { TenantDb } from '../db/tenant.ts';
 import type { Actor } from '../domain/shared/actor.ts';
+import type { PayableLoaders } from './loaders.ts';
 
 /** Built per operation (HTTP request or WebSocket subscribe) by src/graphql/context-factory.ts. */
 export interface GraphQLContext {
@@ -11,4 +12,6 @@ export interface GraphQLContext {
   db: TenantDb | null;
   /** The request carried the operator's x-api-key. */
   readonly isOperator: boolean;
+  /** Per-request batch loaders (created on first use). */
+  payableLoaders?: PayableLoaders;
 }

@@ -4,5 +4,9 @@ import './types/buyer.ts';
 import './types/user.ts';
 import './types/linked-account.ts';
 import './types/status-change.ts';
+import './types/payable.ts';
+import './types/payment-run.ts';
+import './types/payment-run.operations.ts';
+import './types/funding.ts';
 
 export const schema = builder.toSchema({ sortSchema: false });

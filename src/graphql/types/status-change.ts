@@ -65,6 +65,38 @@ export async function runFilter(ctx: GraphQLContext, paymentRunId: string | null
   return id;
 }
 
+export const StatusChangeConnection = builder.connectionObject({
+  type: StatusChange,
+  name: 'StatusChangeConnection',
+  fields: (t) => ({
+    totalCount: t.int({ resolve: (connection) => (connection as unknown as { totalCount: () => Promise<number> }).totalCount() }),
+  }),
+});
+
+/** A page of the buyer's log (optionally one run's), shared by the root query and PaymentRun.statusChanges. */
+export async function resolveStatusChangePage(
+  ctx: GraphQLContext,
+  paymentRunId: string | null,
+  args: { first?: number | null; after?: string | null },
+) {
+  const buyerId = ctx.actor!.buyerId;
+  const after = parseLogCursor(args.after) ?? 0n;
+  const first = pageSize(args.first);
+  const prisma = ctx.services.database.prisma;
+  const rows = await readStatusChanges(prisma, buyerId, after, first + 1, { paymentRunId });
+  const page = rows.slice(0, first);
+  return {
+    totalCount: () => countStatusChanges(prisma, buyerId, { paymentRunId }),
+    edges: page.map((node) => ({ cursor: encodeLogCursor(node.seq), node })),
+    pageInfo: {
+      hasNextPage: rows.length > first,
+      hasPreviousPage: after > 0n,
+      startCursor: page[0] ? encodeLogCursor(page[0].seq) : null,
+      endCursor: page.at(-1) ? encodeLogCursor(page.at(-1)!.seq) : null,
+    },
+  };
+}
+
 builder.queryField('statusChanges', (t) =>
   t.connection(
     {
@@ -72,33 +104,9 @@ builder.queryField('statusChanges', (t) =>
       description: 'The buyer\'s status-change log (optionally one run\'s), in log order.',
       authScopes: { authenticated: true },
       args: { paymentRunId: t.arg.id({ required: false }) },
-      resolve: async (_root, args, ctx) => {
-        const buyerId = ctx.actor!.buyerId;
-        const paymentRunId = await runFilter(ctx, args.paymentRunId);
-        const after = parseLogCursor(args.after) ?? 0n;
-        const first = pageSize(args.first);
-        const prisma = ctx.services.database.prisma;
-        const [rows, totalCount] = await Promise.all([
-          readStatusChanges(prisma, buyerId, after, first + 1, { paymentRunId }),
-          countStatusChanges(prisma, buyerId, { paymentRunId }),
-        ]);
-        const page = rows.slice(0, first);
-        return {
-          totalCount,
-          edges: page.map((node) => ({ cursor: encodeLogCursor(node.seq), node })),
-          pageInfo: {
-            hasNextPage: rows.length > first,
-            hasPreviousPage: after > 0n,
-            startCursor: page[0] ? encodeLogCursor(page[0].seq) : null,
-            endCursor: page.at(-1) ? encodeLogCursor(page.at(-1)!.seq) : null,
-          },
-        };
-      },
+      resolve: async (_root, args, ctx) => resolveStatusChangePage(ctx, await runFilter(ctx, args.paymentRunId), args) as never,
     },
-    {
-      name: 'StatusChangeConnection',
-      fields: (t) => ({ totalCount: t.int({ resolve: (connection) => (connection as unknown as { totalCount: number }).totalCount }) }),
-    },
+    StatusChangeConnection,
   ),
 );
 

@@ -1,0 +1,229 @@
+/**
+ * Payment-run commands (CONTRACT.md §4). Each is one transaction that locks the run row first, so
+ * commands on one run serialise and every check below sees committed state. Ids are raw UUIDs; the
+ * GraphQL layer decodes global ids and reloads the run afterwards.
+ *
+ * Decisions the contract leaves open:
+ * - totalAmount and payableCount count what the run will pay: cancelPayables subtracts the
+ *   cancelled payables (they are edits of the run's content, like updatePayables), and cancelling
+ *   the last one cancels the run — nothing is left to confirm. A run that is cancelled or INVALID
+ *   as a whole keeps its figures, as a record of what it was.
+ * - updatePayables refuses a replacement whose Confirmation of Payee says AC01 (the account does
+ *   not exist) with BAD_USER_INPUT and changes nothing; see payment-run.states.ts.
+ * - Failed challenge answers must count even though the command fails: those transactions return
+ *   the error, commit, and only then throw it.
+ */
+import { checkPayee, isAccountMissing } from '../../sandbox/confirmation-of-payee.ts';
+import { isValidOneTimePassword } from '../../sandbox/sca.ts';
+import type { Actor } from '../shared/actor.ts';
+import { DomainError, ErrorCode, FieldError, badUserInput, invalidState, notFound } from '../shared/errors.ts';
+import type { InvalidField } from '../shared/errors.ts';
+import { isUuid, uuidv7 } from '../shared/ids.ts';
+import { inTransaction, type DomainDeps, type UnitOfWork } from '../shared/unit-of-work.ts';
+import { CANCELLABLE_PAYABLE_STATUSES, payableStates } from './payable.states.ts';
+import { insertPayables, lockPayables, replaceSuppliers, validateReplacements } from './payable.store.ts';
+import {
+  canCancelPaymentRun, canChangePayable, canChangePayables, canConfirmPaymentRun, canRestartPaymentRun,
+  canVerifyPaymentRunChallenge, enforce,
+} from './payment-run.policy.ts';
+import {
+  CHALLENGE_EXPIRED, NO_CHALLENGE, failChallenge, freshChallenge, lockRunOrThrow, movePayablesWithRun, moveRun, moveRunWithPayables, touchRun,
+  type LockedRun,
+} from './payment-run.transitions.ts';
+import { validateCreatePaymentRun, type CreatePaymentRunInput, type SupplierInput } from './payment-run.validation.ts';
+
+export type { CreatePaymentRunInput, SupplierInput } from './payment-run.validation.ts';
+export { expireChallenges, validateQueuedRuns } from './payment-run.jobs.ts';
+
+export interface PayableUpdate { payableId: string; supplier: SupplierInput }
+
+/** Code funding adds later (groups, batches, authorisations); runs inside cancelPaymentRun's transaction. */
+export type RunCancellationHook = (uow: UnitOfWork, run: LockedRun) => Promise<void>;
+/**
+ * Called after the run and its payables are CANCELLED, so derived statuses recomputed by a hook see
+ * the final payable statuses. `run.status` is CANCELLED; the hook reads its own rows.
+ */
+export const runCancellationHooks: RunCancellationHook[] = [];
+
+const duplicateRef = (paymentRunRef: string) =>
+  new DomainError(ErrorCode.DUPLICATE_PAYMENT_RUN_REF, 'A payment run with this paymentRunRef already exists', { paymentRunRef });
+
+/** PG 23505 arrives as Prisma's P2002 from model calls and inside P2010 / the adapter's cause from raw SQL. */
+function isRefConflict(error: unknown): boolean {
+  const e = error as { code?: string; meta?: Record<string, unknown>; cause?: { code?: string; originalCode?: string } } | null;
+  const code = e?.code === 'P2002' || e?.code === '23505' || e?.meta?.code === '23505'
+    || e?.cause?.code === '23505' || e?.cause?.originalCode === '23505';
+  return code && /payment_run_ref/i.test(JSON.stringify(e?.meta ?? {}) + String((error as Error).message));
+}
+
+export async function createPaymentRun(deps: DomainDeps, actor: Actor, input: CreatePaymentRunInput): Promise<{ id: string }> {
+  const db = deps.tenantDb(actor.buyerId);
+  const buyer = await db.buyer.findUnique({ where: { id: actor.buyerId }, select: { supportedCurrencies: true } });
+  if (!buyer) throw notFound('Buyer');
+  const run = validateCreatePaymentRun(input, buyer);
+  // Fail fast on the common case; the unique index decides races.
+  if (run.paymentRunRef !== null && (await db.paymentRun.findFirst({ where: { paymentRunRef: run.paymentRunRef }, select: { id: true } }))) {
+    throw duplicateRef(run.paymentRunRef);
+  }
+  const id = uuidv7();
+  try {
+    await inTransaction(deps, actor.buyerId, actor.userId, async (uow) => {
+      await uow.tx.paymentRun.create({
+        data: {
+          id, buyerId: actor.buyerId, paymentRunRef: run.paymentRunRef, tag: run.tag, description: run.description,
+          status: 'QUEUED', currency: run.currency, totalAmount: run.totalAmount, payableCount: run.payables.length,
+          createdById: actor.userId,
+        },
+        select: { id: true },
+      });
+      const payableIds = await insertPayables(uow, id, run);
+      uow.record({ entityType: 'PAYMENT_RUN', entityId: id, paymentRunId: id, fromStatus: null, toStatus: 'QUEUED' });
+      uow.recordAll(payableIds.map((payableId) => ({
+        entityType: 'PAYABLE' as const, entityId: payableId, paymentRunId: id, fromStatus: null, toStatus: 'QUEUED',
+      })));
+    });
+  } catch (error) {
+    if (run.paymentRunRef !== null && isRefConflict(error)) throw duplicateRef(run.paymentRunRef);
+    throw error;
+  }
+  deps.onWorkQueued();
+  return { id };
+}
+
+function requireIds(ids: readonly string[], field: string): string[] {
+  if (ids.length === 0) throw badUserInput([{ fieldName: field, error: FieldError.SIZE, params: { min: 1 } }]);
+  const duplicates: InvalidField[] = [];
+  const seen = new Set<string>();
+  ids.forEach((id, i) => {
+    if (seen.has(id)) duplicates.push({ fieldName: `${field}[${i}]`, error: FieldError.IN, params: { reason: 'DUPLICATE' } });
+    seen.add(id);
+  });
+  if (duplicates.length) throw badUserInput(duplicates, 'Each payable may be named once');
+  if (!ids.every(isUuid)) throw notFound('Payable');
+  return [...seen];
+}
+
+/** Replaces suppliers and re-runs Confirmation of Payee, all or nothing. */
+export async function updatePayables(deps: DomainDeps, actor: Actor, paymentRunId: string, updates: readonly PayableUpdate[]): Promise<{ id: string }> {
+  const ids = requireIds(updates.map((u) => u.payableId), 'payables');
+  return inTransaction(deps, actor.buyerId, actor.userId, async (uow) => {
+    const run = await lockRunOrThrow(uow, paymentRunId);
+    enforce(canChangePayables(run));
+    const payables = await lockPayables(uow, run.id, ids);
+    for (const id of ids) {
+      const payable = payables.get(id);
+      if (!payable) throw notFound('Payable');
+      enforce(canChangePayable(payable));
+    }
+    const suppliers = validateReplacements(updates.map((u) => u.supplier), run.currency);
+    const outcomes = suppliers.map((s) => checkPayee({
+      currency: run.currency, accountNumber: s.bankAccountDetails.fasterPayments?.accountNumber, supplierType: s.type, supplierName: s.name,
+    }));
+    const missing: InvalidField[] = [];
+    outcomes.forEach((outcome, i) => {
+      if (isAccountMissing(outcome)) {
+        missing.push({
+          fieldName: `payables[${i}].supplier.bankAccountDetails.fasterPayments.accountNumber`,
+          error: FieldError.IN, params: { reason: 'ACCOUNT_DOES_NOT_EXIST', reasonCode: 'AC01' },
+        });
+      }
+    });
+    if (missing.length) throw badUserInput(missing, 'Confirmation of Payee: the account does not exist');
+    await replaceSuppliers(uow, run.id, ids, suppliers, outcomes);
+    await touchRun(uow, run.id);
+    return { id: run.id };
+  });
+}
+
+export async function cancelPayables(deps: DomainDeps, actor: Actor, paymentRunId: string, payableIds: readonly string[]): Promise<{ id: string }> {
+  const ids = requireIds(payableIds, 'payableIds');
+  return inTransaction(deps, actor.buyerId, actor.userId, async (uow) => {
+    const run = await lockRunOrThrow(uow, paymentRunId);
+    enforce(canChangePayables(run));
+    const payables = await lockPayables(uow, run.id, ids);
+    for (const id of ids) {
+      const payable = payables.get(id);
+      if (!payable) throw notFound('Payable');
+      enforce(canChangePayable(payable));
+      payableStates.assertTransition(payable.status, 'CANCELLED', 'cancel a payable');
+    }
+    const [remaining] = await uow.tx.$queryRawUnsafe<{ n: number | bigint; total: string | null }[]>(
+      `WITH cancelled AS (
+         UPDATE payables SET status = 'CANCELLED', updated_at = now()
+          WHERE buyer_id = $1::uuid AND payment_run_id = $2::uuid AND id = ANY($3::uuid[])
+          RETURNING id)
+       SELECT count(*) AS n, sum(amount)::text AS total FROM payables
+        WHERE buyer_id = $1::uuid AND payment_run_id = $2::uuid AND status <> 'CANCELLED'
+          AND id NOT IN (SELECT id FROM cancelled)`,
+      uow.buyerId, run.id, ids,
+    );
+    const sorted = [...payables.values()].sort((a, b) => a.position - b.position);
+    uow.recordAll(sorted.map((p) => ({
+      entityType: 'PAYABLE' as const, entityId: p.id, paymentRunId: run.id, fromStatus: p.status, toStatus: 'CANCELLED',
+    })));
+    const figures = { payableCount: Number(remaining?.n ?? 0), totalAmount: BigInt(remaining?.total ?? 0) };
+    if (figures.payableCount === 0) {
+      await moveRun(uow, run, 'CANCELLED', 'cancel the last payables', { ...figures, statusReason: 'Every payable was cancelled' });
+    } else {
+      await touchRun(uow, run.id, figures);
+    }
+    return { id: run.id };
+  });
+}
+
+export async function cancelPaymentRun(deps: DomainDeps, actor: Actor, paymentRunId: string): Promise<{ id: string }> {
+  return inTransaction(deps, actor.buyerId, actor.userId, async (uow) => {
+    const run = await lockRunOrThrow(uow, paymentRunId);
+    enforce(canCancelPaymentRun(run));
+    const cancelled = await moveRun(uow, run, 'CANCELLED', 'cancel a payment run', NO_CHALLENGE);
+    await movePayablesWithRun(uow, run.id, CANCELLABLE_PAYABLE_STATUSES, 'CANCELLED', 'Payment run cancelled');
+    for (const hook of runCancellationHooks) await hook(uow, cancelled);
+    return { id: run.id };
+  });
+}
+
+export async function confirmPaymentRun(deps: DomainDeps, actor: Actor, paymentRunId: string): Promise<{ id: string }> {
+  return inTransaction(deps, actor.buyerId, actor.userId, async (uow) => {
+    const run = await lockRunOrThrow(uow, paymentRunId);
+    enforce(canConfirmPaymentRun(actor, run, run));
+    await moveRunWithPayables(uow, run, 'PENDING_CHALLENGE', 'confirm a payment run', {
+      confirmedById: actor.userId, ...freshChallenge(deps.now()),
+    });
+    return { id: run.id };
+  });
+}
+
+export async function verifyPaymentRunChallenge(deps: DomainDeps, actor: Actor, paymentRunId: string, code: string): Promise<{ id: string }> {
+  const failure = await inTransaction(deps, actor.buyerId, actor.userId, async (uow): Promise<DomainError | null> => {
+    const run = await lockRunOrThrow(uow, paymentRunId);
+    enforce(canVerifyPaymentRunChallenge(actor, run));
+    if (run.challengeExpiresAt === null || deps.now() >= run.challengeExpiresAt) {
+      await failChallenge(uow, run, CHALLENGE_EXPIRED);
+      const expired = invalidState('SCA_FAILED', 'answer an SCA challenge');
+      return new DomainError(expired.code, 'The SCA challenge expired; restart the payment run', expired.extensions);
+    }
+    if (isValidOneTimePassword(code)) {
+      await moveRunWithPayables(uow, run, 'PENDING_FUNDING', 'pass an SCA challenge', NO_CHALLENGE);
+      return null;
+    }
+    const attemptsRemaining = Math.max(0, (run.challengeAttemptsRemaining ?? 1) - 1);
+    if (attemptsRemaining === 0) await failChallenge(uow, run, 'Too many wrong SCA codes');
+    else await touchRun(uow, run.id, { challengeAttemptsRemaining: attemptsRemaining });
+    return new DomainError(ErrorCode.SCA_CHALLENGE_INVALID, 'Wrong SCA code', {
+      attemptsRemaining, currentStatus: attemptsRemaining === 0 ? 'SCA_FAILED' : 'PENDING_CHALLENGE',
+    });
+  });
+  if (failure) throw failure;
+  return { id: paymentRunId };
+}
+
+export async function restartPaymentRun(deps: DomainDeps, actor: Actor, paymentRunId: string): Promise<{ id: string }> {
+  return inTransaction(deps, actor.buyerId, actor.userId, async (uow) => {
+    const run = await lockRunOrThrow(uow, paymentRunId);
+    enforce(canRestartPaymentRun(actor, run, run));
+    await moveRunWithPayables(uow, run, 'PENDING_CHALLENGE', 'restart a payment run', {
+      confirmedById: actor.userId, ...freshChallenge(deps.now()),
+    });
+    return { id: run.id };
+  });
+}

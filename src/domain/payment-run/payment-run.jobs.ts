@@ -1,0 +1,115 @@
+/**
+ * Background work on payment runs, for the job runners in src/jobs (poll, plus a kick from
+ * deps.onWorkQueued). Both functions are safe with several gateway instances and after crashes:
+ *
+ * - Candidates are peeked across all buyers without a lock, then each run is claimed inside the
+ *   transaction that processes it with `FOR UPDATE SKIP LOCKED`, re-checking its status. Two
+ *   instances therefore never process the same run (one skips it while the other holds it, and
+ *   once committed it no longer qualifies), and a crash rolls back to a run that still qualifies
+ *   for the next poll. The claim cannot be one cross-buyer `LIMIT n … SKIP LOCKED`: a transaction
+ *   here belongs to one buyer, whose event log it writes.
+ * - A run that fails is reported after the others were processed, so one bad run cannot stall
+ *   the queue behind it.
+ */
+import { checkPayee, isAccountMissing } from '../../sandbox/confirmation-of-payee.ts';
+import { inTransaction, type DomainDeps } from '../shared/unit-of-work.ts';
+import { storeValidationOutcomes } from './payable.store.ts';
+import { CHALLENGE_EXPIRED, failChallenge, lockRun, moveRunWithPayables } from './payment-run.transitions.ts';
+
+/** Positions named in an INVALID run's statusReason; the rest are counted ("and 3 more"). */
+const MAX_POSITIONS_IN_REASON = 20;
+const ACCOUNT_MISSING_REASON = 'Account does not exist (Confirmation of Payee AC01)';
+
+interface Candidate { id: string; buyer_id: string }
+
+async function forEachCandidate(candidates: readonly Candidate[], work: (c: Candidate) => Promise<boolean>): Promise<number> {
+  let processed = 0;
+  const errors: unknown[] = [];
+  for (const candidate of candidates) {
+    try {
+      if (await work(candidate)) processed++;
+    } catch (error) {
+      errors.push(error);
+    }
+  }
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) throw new AggregateError(errors, `${errors.length} payment runs failed (${processed} processed)`);
+  return processed;
+}
+
+export function invalidRunReason(positions: readonly number[]): string {
+  const shown = positions.slice(0, MAX_POSITIONS_IN_REASON).join(', ');
+  const more = positions.length > MAX_POSITIONS_IN_REASON ? ` and ${positions.length - MAX_POSITIONS_IN_REASON} more` : '';
+  return `Account does not exist (AC01) for payable${positions.length === 1 ? '' : 's'} at position${positions.length === 1 ? '' : 's'} ${shown}${more}`;
+}
+
+interface PayeeRow {
+  id: string;
+  position: number;
+  currency: 'GBP' | 'EUR';
+  account_number: string | null;
+  supplier_type: 'PERSONAL' | 'BUSINESS' | null;
+  supplier_name: string;
+}
+
+/**
+ * Validates QUEUED runs (oldest first): Confirmation of Payee per payable, outcomes stored, then the
+ * run moves to PENDING_CONFIRMATION — or INVALID when any account does not exist, its payables then
+ * CANCELLED. Returns how many runs were validated.
+ */
+export async function validateQueuedRuns(deps: DomainDeps, limit = 5): Promise<number> {
+  const candidates = await deps.prisma.$queryRawUnsafe<Candidate[]>(
+    `SELECT id, buyer_id FROM payment_runs WHERE status = 'QUEUED' ORDER BY id LIMIT $1`,
+    limit,
+  );
+  return forEachCandidate(candidates, (c) => inTransaction(deps, c.buyer_id, null, async (uow) => {
+    const run = await lockRun(uow, c.id, { skipLocked: true });
+    if (!run || run.status !== 'QUEUED') return false;
+    const payables = await uow.tx.$queryRawUnsafe<PayeeRow[]>(
+      `SELECT id, position, currency::text AS currency, account_number, supplier_type::text AS supplier_type, supplier_name
+         FROM payables WHERE payment_run_id = $1::uuid AND buyer_id = $2::uuid ORDER BY position`,
+      run.id, uow.buyerId,
+    );
+    const rows = [];
+    const missing: number[] = [];
+    for (const p of payables) {
+      const outcome = checkPayee({
+        currency: p.currency, accountNumber: p.account_number, supplierType: p.supplier_type, supplierName: p.supplier_name,
+      });
+      if (!outcome) continue;
+      const absent = isAccountMissing(outcome);
+      if (absent) missing.push(Number(p.position));
+      rows.push({ id: p.id, outcome, reason: absent ? ACCOUNT_MISSING_REASON : null });
+    }
+    await storeValidationOutcomes(uow, run.id, rows);
+    if (missing.length > 0) {
+      await moveRunWithPayables(uow, run, 'INVALID', 'validate a payment run',
+        { statusReason: invalidRunReason(missing) }, 'Payment run is INVALID');
+    } else {
+      await moveRunWithPayables(uow, run, 'PENDING_CONFIRMATION', 'validate a payment run');
+    }
+    return true;
+  }));
+}
+
+/**
+ * Moves runs whose SCA challenge has expired to SCA_FAILED (payables follow), so a run does not sit
+ * in PENDING_CHALLENGE after its challenge is gone. A run a controller is answering right now is
+ * locked and skipped; verifyPaymentRunChallenge applies the same expiry itself.
+ */
+export async function expireChallenges(deps: DomainDeps, limit = 100): Promise<number> {
+  const candidates = await deps.prisma.$queryRawUnsafe<Candidate[]>(
+    `SELECT id, buyer_id FROM payment_runs
+      WHERE status = 'PENDING_CHALLENGE' AND challenge_expires_at <= $1::timestamptz
+      ORDER BY challenge_expires_at LIMIT $2`,
+    deps.now(),
+    limit,
+  );
+  return forEachCandidate(candidates, (c) => inTransaction(deps, c.buyer_id, null, async (uow) => {
+    const run = await lockRun(uow, c.id, { skipLocked: true });
+    const expired = run?.status === 'PENDING_CHALLENGE' && (run.challengeExpiresAt === null || run.challengeExpiresAt <= deps.now());
+    if (!run || !expired) return false;
+    await failChallenge(uow, run, CHALLENGE_EXPIRED);
+    return true;
+  }));
+}

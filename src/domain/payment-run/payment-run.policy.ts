@@ -1,0 +1,78 @@
+/**
+ * Row rules for payment-run actions (roles are checked earlier, by the GraphQL layer's scope-auth).
+ * Each `canX` answers the DomainError the action would fail with, or null: commands call them under
+ * the run's row lock, and a `permissions` field could call them to show what a viewer may do.
+ *
+ * Order within a check: facts about the actor that no retry can change (SCA enrolment) first, then
+ * the run's state, then rules relating actor and run (dual control, the confirming controller) —
+ * so ten controllers racing to confirm all learn PAYMENT_RUN_ALREADY_CONFIRMED, not something else.
+ */
+import type { Actor } from '../shared/actor.ts';
+import { DomainError, ErrorCode, insufficientPermissions, invalidState } from '../shared/errors.ts';
+import type { PayableStatus, PaymentRunStatus } from '../shared/statuses.ts';
+import { CONFIRMED_RUN_STATUSES, EDITABLE_RUN_STATUS, USER_CANCELLABLE_RUN_STATUSES } from './payment-run.states.ts';
+
+export interface RunFacts {
+  readonly status: PaymentRunStatus;
+  readonly createdById: string;
+  readonly confirmedById: string | null;
+}
+
+export interface BuyerFacts {
+  readonly requireDualControl: boolean;
+}
+
+const includes = <T extends string>(list: readonly T[], value: string): value is T => (list as readonly string[]).includes(value);
+
+export const enforce = (error: DomainError | null): void => {
+  if (error) throw error;
+};
+
+export function scaEnrolment(actor: Actor): DomainError | null {
+  return actor.scaEnrolled ? null : new DomainError(ErrorCode.SCA_NOT_ENROLLED, 'Enrol an SCA device before approving payments');
+}
+
+/** Dual control: with the buyer's setting on, whoever created a run may not be the one approving it. */
+export function dualControl(actor: Actor, run: RunFacts, buyer: BuyerFacts): DomainError | null {
+  return buyer.requireDualControl && run.createdById === actor.userId
+    ? new DomainError(ErrorCode.SELF_APPROVAL_NOT_ALLOWED, 'Dual control: the creator of a payment run may not confirm it')
+    : null;
+}
+
+export function canConfirmPaymentRun(actor: Actor, run: RunFacts, buyer: BuyerFacts): DomainError | null {
+  const enrolment = scaEnrolment(actor);
+  if (enrolment) return enrolment;
+  if (includes(CONFIRMED_RUN_STATUSES, run.status)) {
+    return new DomainError(ErrorCode.PAYMENT_RUN_ALREADY_CONFIRMED, 'Payment run is already confirmed', { currentStatus: run.status });
+  }
+  if (run.status !== 'PENDING_CONFIRMATION') return invalidState(run.status, 'confirm a payment run');
+  return dualControl(actor, run, buyer);
+}
+
+/** The challenge was issued to one controller's device; nobody else can answer it. */
+export function canVerifyPaymentRunChallenge(actor: Actor, run: RunFacts): DomainError | null {
+  if (run.status !== 'PENDING_CHALLENGE') return invalidState(run.status, 'answer an SCA challenge');
+  if (run.confirmedById !== actor.userId) return insufficientPermissions('answer an SCA challenge issued to another controller');
+  return null;
+}
+
+/** A restart issues a new challenge to the restarting controller: the same rules as confirming. */
+export function canRestartPaymentRun(actor: Actor, run: RunFacts, buyer: BuyerFacts): DomainError | null {
+  const enrolment = scaEnrolment(actor);
+  if (enrolment) return enrolment;
+  if (run.status !== 'SCA_FAILED') return invalidState(run.status, 'restart a payment run');
+  return dualControl(actor, run, buyer);
+}
+
+export function canCancelPaymentRun(run: RunFacts): DomainError | null {
+  return includes(USER_CANCELLABLE_RUN_STATUSES, run.status) ? null : invalidState(run.status, 'cancel a payment run');
+}
+
+/** updatePayables and cancelPayables: the run first, then each named payable. */
+export function canChangePayables(run: RunFacts): DomainError | null {
+  return run.status === EDITABLE_RUN_STATUS ? null : invalidState(run.status, 'change payables of a payment run');
+}
+
+export function canChangePayable(payable: { readonly status: PayableStatus }): DomainError | null {
+  return payable.status === EDITABLE_RUN_STATUS ? null : invalidState(payable.status, 'change a payable');
+}

@@ -1,0 +1,58 @@
+/**
+ * Lifecycle of a payment run (CONTRACT.md §4).
+ *
+ *   QUEUED ──validation──▶ PENDING_CONFIRMATION ──confirm──▶ PENDING_CHALLENGE ──right code──▶ PENDING_FUNDING
+ *     │ └─AC01─▶ INVALID                                         │   ▲      (3rd wrong code or expiry)
+ *     │                                                          ▼   │ restart
+ *     │                                                        SCA_FAILED
+ *   PENDING_FUNDING ──(derived from its funding groups)──▶ EXECUTING ──▶ COMPLETED ──late RETURN──▶ COMPLETED_WITH_ERRORS
+ *
+ * - INVALID is reached only from QUEUED. `updatePayables` refuses a replacement supplier whose
+ *   Confirmation of Payee says the account does not exist (AC01) with BAD_USER_INPUT, so a run that
+ *   passed validation never holds a payable we know cannot be paid — and one bad edit cannot
+ *   destroy a run of 10,000 good payables by making it terminally INVALID.
+ * - CANCELLED is entered by `cancelPaymentRun` (the states in USER_CANCELLABLE_RUN_STATUSES), by
+ *   `cancelPayables` when nothing is left to pay, or — from PENDING_FUNDING and EXECUTING — derived
+ *   when every funding group is cancelled (a group cancelled early already makes the run EXECUTING).
+ * - Once funding groups exist the run's status is derived (src/domain/derived-status.ts); if every
+ *   group concludes within one transaction the run may skip EXECUTING, hence the direct exits.
+ * - Terminal: INVALID, CANCELLED, COMPLETED_WITH_ERRORS. COMPLETED is not: a payable may be RETURNED
+ *   at any later time.
+ */
+import { defineStateMachine, type TransitionTable } from '../shared/state-machine.ts';
+import type { PaymentRunStatus } from '../shared/statuses.ts';
+
+export const PAYMENT_RUN_TRANSITIONS = {
+  QUEUED: ['PENDING_CONFIRMATION', 'INVALID', 'CANCELLED'],
+  INVALID: [],
+  PENDING_CONFIRMATION: ['PENDING_CHALLENGE', 'CANCELLED'],
+  PENDING_CHALLENGE: ['PENDING_FUNDING', 'SCA_FAILED', 'CANCELLED'],
+  SCA_FAILED: ['PENDING_CHALLENGE', 'CANCELLED'],
+  PENDING_FUNDING: ['EXECUTING', 'COMPLETED', 'COMPLETED_WITH_ERRORS', 'CANCELLED'],
+  EXECUTING: ['COMPLETED', 'COMPLETED_WITH_ERRORS', 'CANCELLED'],
+  COMPLETED: ['COMPLETED_WITH_ERRORS'],
+  COMPLETED_WITH_ERRORS: [],
+  CANCELLED: [],
+} as const satisfies TransitionTable<PaymentRunStatus>;
+
+export const paymentRunStates = defineStateMachine<PaymentRunStatus>('PaymentRun', 'QUEUED', PAYMENT_RUN_TRANSITIONS);
+
+/**
+ * Where a person may cancel the whole run (CONTRACT.md §4 table). EXECUTING has a CANCELLED exit
+ * too, but only as a derived status: money may already be moving, so nobody cancels it directly.
+ */
+export const USER_CANCELLABLE_RUN_STATUSES = [
+  'QUEUED', 'PENDING_CONFIRMATION', 'PENDING_CHALLENGE', 'SCA_FAILED', 'PENDING_FUNDING',
+] as const satisfies readonly PaymentRunStatus[];
+
+/**
+ * Every status a run can only have after somebody confirmed it: `confirmPaymentRun` answers
+ * PAYMENT_RUN_ALREADY_CONFIRMED for these. CANCELLED and INVALID are not listed — a run can get there
+ * without ever being confirmed, so they answer INVALID_STATE.
+ */
+export const CONFIRMED_RUN_STATUSES = [
+  'PENDING_CHALLENGE', 'SCA_FAILED', 'PENDING_FUNDING', 'EXECUTING', 'COMPLETED', 'COMPLETED_WITH_ERRORS',
+] as const satisfies readonly PaymentRunStatus[];
+
+/** Payables may be edited (replaced supplier, cancelled) only while the run awaits confirmation. */
+export const EDITABLE_RUN_STATUS = 'PENDING_CONFIRMATION' satisfies PaymentRunStatus;

@@ -1,0 +1,114 @@
+import { createHash } from 'node:crypto';
+import { getOperationAST, GraphQLError, print, type ExecutionResult } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { DomainError, ErrorCode } from '../domain/shared/errors.ts';
+import { isUniqueViolation } from '../domain/user/user.commands.ts';
+import type { PrismaClient } from '../generated/prisma/client.ts';
+import type { GraphQLContext } from './context.ts';
+
+/**
+ * `idempotency-ref` on a mutation (CONTRACT.md §6): the same ref from the same caller with the same
+ * operation and variables within 24 h returns the first response and causes no second effect; other
+ * variables answer IDEMPOTENCY_REF_REUSED; a duplicate while the first still runs answers
+ * IDEMPOTENT_REQUEST_IN_PROGRESS. The first request claims its ref with a unique row before it
+ * executes, so two racing duplicates can never both run. A response that failed unexpectedly (not a
+ * contract error) releases the ref so the client can retry.
+ */
+const TTL_MS = 24 * 60 * 60 * 1000;
+/** The operator has no user row; its refs live under this fixed id. */
+const OPERATOR_ID = '00000000-0000-0000-0000-000000000000';
+
+type Claim = { kind: 'claimed'; id: string } | { kind: 'replay'; response: ExecutionResult } | { kind: 'refused'; error: DomainError };
+
+async function claim(prisma: PrismaClient, userId: string, ref: string, requestHash: string, now: Date): Promise<Claim> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const record = await prisma.idempotencyRecord.create({
+        data: { userId, ref, requestHash, expiresAt: new Date(now.getTime() + TTL_MS) },
+      });
+      return { kind: 'claimed', id: record.id };
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+    }
+    const existing = await prisma.idempotencyRecord.findUnique({ where: { userId_ref: { userId, ref } } });
+    if (!existing) continue; // released meanwhile: claim again
+    if (existing.expiresAt <= now) {
+      await prisma.idempotencyRecord.deleteMany({ where: { id: existing.id, expiresAt: { lte: now } } });
+      continue;
+    }
+    if (existing.requestHash !== requestHash) {
+      return { kind: 'refused', error: new DomainError(ErrorCode.IDEMPOTENCY_REF_REUSED, 'This idempotency-ref was used for another request') };
+    }
+    if (existing.state === 'IN_PROGRESS') {
+      return { kind: 'refused', error: new DomainError(ErrorCode.IDEMPOTENT_REQUEST_IN_PROGRESS, 'The first request with this idempotency-ref is still running') };
+    }
+    return { kind: 'replay', response: existing.response as ExecutionResult };
+  }
+  throw new Error('could not claim idempotency ref');
+}
+
+const hasUnexpectedError = (result: ExecutionResult) =>
+  (result.errors ?? []).some((error) => {
+    let cause: unknown = error;
+    while (cause instanceof GraphQLError && cause.originalError) cause = cause.originalError;
+    return !(cause instanceof DomainError) && !(cause instanceof GraphQLError && cause.extensions?.code);
+  });
+
+/** What a client received, as plain JSON (errors already in their public shape). */
+function serialise(result: ExecutionResult, mask: (error: unknown) => Error): ExecutionResult {
+  return JSON.parse(JSON.stringify({ data: result.data, errors: result.errors?.map((e) => mask(e)) }));
+}
+
+function revive(response: ExecutionResult): ExecutionResult {
+  return {
+    data: response.data,
+    errors: response.errors?.map((e) => new GraphQLError(e.message, { path: e.path, extensions: e.extensions })),
+  };
+}
+
+export function useIdempotency(prisma: PrismaClient, now: () => Date, mask: (error: unknown) => Error): Plugin {
+  return {
+    async onExecute({ args, setResultAndStopExecution }) {
+      const operation = getOperationAST(args.document, args.operationName);
+      if (operation?.operation !== 'mutation') return;
+      const ctx = args.contextValue as unknown as GraphQLContext & { request?: Request };
+      const ref = ctx.request?.headers.get('idempotency-ref');
+      const caller = ctx.actor?.userId ?? (ctx.isOperator ? OPERATOR_ID : null);
+      if (!ref || !caller) return;
+
+      const requestHash = createHash('sha256')
+        .update(print(args.document))
+        .update('\0')
+        .update(args.operationName ?? '')
+        .update('\0')
+        .update(JSON.stringify(args.variableValues ?? {}))
+        .digest('hex');
+      const outcome = await claim(prisma, caller, ref.slice(0, 255), requestHash, now());
+      if (outcome.kind === 'replay') return setResultAndStopExecution(revive(outcome.response));
+      if (outcome.kind === 'refused') {
+        return setResultAndStopExecution({
+          errors: [new GraphQLError(outcome.error.message, { extensions: { code: outcome.error.code } })],
+        });
+      }
+      return {
+        async onExecuteDone({ result }) {
+          if (Symbol.asyncIterator in result) return;
+          if (hasUnexpectedError(result)) {
+            await prisma.idempotencyRecord.delete({ where: { id: outcome.id } }).catch(() => {});
+            return;
+          }
+          await prisma.idempotencyRecord.update({
+            where: { id: outcome.id },
+            data: { state: 'COMPLETED', response: serialise(result, mask) as object },
+          });
+        },
+      };
+    },
+  };
+}
+
+/** Housekeeping: records past their 24 h are deleted (a task of the job runner). */
+export async function deleteExpiredIdempotencyRecords(prisma: PrismaClient, now: Date): Promise<number> {
+  const { count } = await prisma.idempotencyRecord.deleteMany({ where: { expiresAt: { lte: now } } });
+  return count;
+}

@@ -1,0 +1,134 @@
+import { PayableStatus } from '../../domain/shared/statuses.ts';
+import { DomainError, ErrorCode, FieldError } from '../../domain/shared/errors.ts';
+import { builder } from '../builder.ts';
+import type { GraphQLContext } from '../context.ts';
+import { createPayableLoaders, type PayableParent } from '../loaders.ts';
+import { BankAccountDetails, Money, SupplierTypeEnum } from './common.ts';
+import { pageSize } from './pagination.ts';
+
+export const PayableStatusEnum = builder.enumType('PayableStatus', { values: Object.values(PayableStatus) });
+const CopMatchEnum = builder.enumType('CopMatch', { values: ['EXACT_MATCH', 'CLOSE_MATCH', 'NO_MATCH'] as const });
+const CopReasonCodeEnum = builder.enumType('CopReasonCode', {
+  values: ['ANNM', 'MBAM', 'BANM', 'PANM', 'BAMM', 'PAMM', 'AC01', 'IVCR', 'ACNS', 'OPTO', 'CASS', 'SCNS'] as const,
+});
+
+interface OutcomeValue {
+  category: string;
+  match: 'EXACT_MATCH' | 'CLOSE_MATCH' | 'NO_MATCH' | null;
+  reasonCode: (typeof CopReasonCodeEnum.$inferType) | null;
+  accountName: string | null;
+}
+
+const ValidationOutcome = builder.objectRef<OutcomeValue>('ValidationOutcome').implement({
+  fields: (t) => ({
+    category: t.exposeString('category'),
+    match: t.field({ type: CopMatchEnum, nullable: true, resolve: (o) => o.match }),
+    reasonCode: t.field({ type: CopReasonCodeEnum, nullable: true, resolve: (o) => o.reasonCode }),
+    accountName: t.exposeString('accountName', { nullable: true }),
+  }),
+});
+
+interface SupplierValue {
+  supplierName: string;
+  supplierAddress: string | null;
+  supplierBankName: string | null;
+  supplierBankAddress: string | null;
+  supplierBankCountry: string | null;
+  supplierType: 'PERSONAL' | 'BUSINESS' | null;
+  accountNumber: string | null;
+  sortCode: string | null;
+  secondaryReference: string | null;
+  iban: string | null;
+  bankIdentifierCode: string | null;
+}
+
+const Supplier = builder.objectRef<SupplierValue>('Supplier').implement({
+  fields: (t) => ({
+    name: t.string({ resolve: (s) => s.supplierName }),
+    address: t.string({ nullable: true, resolve: (s) => s.supplierAddress }),
+    bankName: t.string({ nullable: true, resolve: (s) => s.supplierBankName }),
+    bankAddress: t.string({ nullable: true, resolve: (s) => s.supplierBankAddress }),
+    bankCountry: t.string({ nullable: true, resolve: (s) => s.supplierBankCountry }),
+    type: t.field({ type: SupplierTypeEnum, nullable: true, resolve: (s) => s.supplierType }),
+    bankAccountDetails: t.field({ type: BankAccountDetails, resolve: (s) => s }),
+  }),
+});
+
+const SUPPLIER_COLUMNS = {
+  supplierName: true, supplierAddress: true, supplierBankName: true, supplierBankAddress: true, supplierBankCountry: true,
+  supplierType: true, accountNumber: true, sortCode: true, secondaryReference: true, iban: true, bankIdentifierCode: true,
+} as const;
+
+export const Payable = builder.prismaNode('Payable', {
+  id: { field: 'id' },
+  select: { id: true },
+  fields: (t) => ({
+    paymentRun: t.relation('paymentRun'),
+    status: t.field({ type: PayableStatusEnum, select: { status: true }, resolve: (p) => p.status }),
+    statusReason: t.exposeString('statusReason', { nullable: true }),
+    externalRef: t.exposeString('externalRef', { nullable: true }),
+    paymentRef: t.exposeString('paymentRef', { nullable: true }),
+    amount: t.field({
+      type: Money,
+      select: { currency: true, amount: true },
+      resolve: (p) => ({ currency: p.currency, amount: p.amount }),
+    }),
+    reference: t.exposeString('reference'),
+    supplier: t.field({ type: Supplier, select: SUPPLIER_COLUMNS, resolve: (p) => p }),
+    validationOutcomes: t.field({
+      type: [ValidationOutcome],
+      select: { validationOutcomes: true },
+      resolve: (p) => (p.validationOutcomes ?? []) as unknown as OutcomeValue[],
+    }),
+    fundingGroup: t.relation('fundingGroup', { nullable: true }),
+    batch: t.relation('batch', { nullable: true }),
+  }),
+});
+
+const encodePosition = (position: number) => Buffer.from(`pp:${position}`).toString('base64url');
+
+function decodePosition(cursor: string | null | undefined): number | null {
+  if (cursor == null) return null;
+  const match = /^pp:(\d{1,9})$/.exec(Buffer.from(cursor, 'base64url').toString());
+  if (!match) {
+    throw new DomainError(ErrorCode.BAD_USER_INPUT, 'Unknown cursor', {
+      invalidFields: [{ fieldName: 'after', error: FieldError.REGEX, params: { reason: 'NOT_A_CURSOR' } }],
+    });
+  }
+  return Number(match[1]);
+}
+
+const loaders = (ctx: GraphQLContext) =>
+  (ctx.payableLoaders ??= createPayableLoaders(ctx.services.database.prisma, ctx.actor!.buyerId));
+
+/** The page of payables under a run, funding group or batch, batched across parents (see loaders.ts). */
+export async function resolvePayablePage(
+  ctx: GraphQLContext,
+  parent: PayableParent,
+  parentId: string,
+  args: { first?: number | null; after?: string | null; status?: readonly PayableStatus[] | null },
+) {
+  const statuses = args.status?.length ? args.status : null;
+  const first = pageSize(args.first);
+  const { rows, hasNextPage } = await loaders(ctx).page(parent, parentId, { first, afterPosition: decodePosition(args.after), statuses });
+  return {
+    edges: rows.map((node) => ({ cursor: encodePosition(node.position), node })),
+    pageInfo: {
+      hasNextPage,
+      hasPreviousPage: args.after != null,
+      startCursor: rows[0] ? encodePosition(rows[0].position) : null,
+      endCursor: rows.at(-1) ? encodePosition(rows.at(-1)!.position) : null,
+    },
+    totalCount: () => loaders(ctx).count(parent, parentId, statuses),
+  };
+}
+
+/** One connection type shared by runs, funding groups and batches. */
+export const PayableConnection = builder.connectionObject({
+  type: Payable,
+  name: 'PayableConnection',
+  fields: (t) => ({
+    totalCount: t.int({ resolve: (connection) => (connection as unknown as { totalCount: () => Promise<number> }).totalCount() }),
+  }),
+});
+
