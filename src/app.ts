@@ -33,11 +33,13 @@ export interface App {
 export interface BuildAppOptions {
   logger?: Logger;
   now?: () => Date;
+  /** Sees every SQL statement (tests use it to count queries). */
+  onQuery?: (sql: string) => void;
 }
 
 export async function buildApp(config: Readonly<Config>, options: BuildAppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const database: Database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, logger });
+  const database: Database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, logger, onQuery: options.onQuery });
   const bus: EventBus = config.redisUrl ? await createRedisBus(config.redisUrl, logger) : createInProcessBus();
   const prisma = database.prisma;
   const relay = createOutboxRelay({ prisma, bus, logger, pollIntervalMs: config.pollIntervalMs });
@@ -138,7 +140,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildAppOption
       });
       started = true;
       relay.start();
-      jobs.start();
+      if (config.runJobs) jobs.start();
       const { port } = server.address() as AddressInfo;
       return `http://127.0.0.1:${port}/graphql`;
     },

@@ -18,6 +18,8 @@ export interface Config {
   autopilot: AutopilotConfig;
   /** How often background work looks for due rows (validation, timers, relay catch-up). */
   pollIntervalMs: number;
+  /** Run background work on this instance (false: an API-only instance). */
+  runJobs: boolean;
   logLevel: string;
   maxRequestBytes: number;
 }
@@ -104,6 +106,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       returnRate: ratio(env, 'AUTOPILOT_RETURN_RATE', 0.02),
     }),
     pollIntervalMs: int(env, 'POLL_INTERVAL_MS', 1000, 10),
+    runJobs: bool(env, 'RUN_JOBS', true),
     logLevel: env.LOG_LEVEL || 'info',
     maxRequestBytes: int(env, 'MAX_REQUEST_BYTES', 16 * 1024 * 1024, 1024),
   });

@@ -25,14 +25,26 @@ export interface OpenDatabaseOptions {
   logger: Logger;
   /** Pool size for PostgreSQL. */
   poolSize?: number;
+  /** Sees every SQL statement sent to PostgreSQL (tests count them to catch N+1 queries). */
+  onQuery?: (sql: string) => void;
 }
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   return options.url ? openPostgres(options.url, options) : openEmbedded(options.dataDir, options);
 }
 
-async function openPostgres(url: string, { logger, poolSize = 10 }: OpenDatabaseOptions): Promise<Database> {
+async function openPostgres(url: string, { logger, poolSize = 10, onQuery }: OpenDatabaseOptions): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5_000 });
+  if (onQuery) {
+    pool.on('connect', (client) => {
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      client.query = ((...args: unknown[]) => {
+        const first = args[0] as string | { text?: string };
+        onQuery(typeof first === 'string' ? first : (first?.text ?? ''));
+        return query(...args);
+      }) as typeof client.query;
+    });
+  }
   pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection failed'));
 
   const connection = await pool.connect();

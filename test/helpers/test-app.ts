@@ -1,5 +1,5 @@
 import { inject } from 'vitest';
-import { buildApp, type App } from '../../src/app.ts';
+import { buildApp, type App, type BuildAppOptions } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { GraphQLTestClient } from './graphql-client.ts';
@@ -15,8 +15,16 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
-/** A real gateway on a free port, on the run's PostgreSQL database and real Redis. */
-export async function startTestApp(env: Record<string, string> = {}, overrides: Partial<Config> = {}): Promise<TestApp> {
+/**
+ * A real gateway on a free port, on the run's PostgreSQL database and real Redis. `options.now`
+ * injects a clock (timers are then driven by advancing it and draining the jobs), `options.onQuery`
+ * sees every SQL statement.
+ */
+export async function startTestApp(
+  env: Record<string, string> = {},
+  overrides: Partial<Config> = {},
+  options: Omit<BuildAppOptions, 'logger'> = {},
+): Promise<TestApp> {
   const config = {
     ...loadConfig({
       DATABASE_URL: inject('databaseUrl'),
@@ -31,7 +39,7 @@ export async function startTestApp(env: Record<string, string> = {}, overrides: 
     }),
     ...overrides,
   };
-  const app = await buildApp(config, { logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent') });
+  const app = await buildApp(config, { ...options, logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent') });
   const url = await app.start();
   return {
     app,
@@ -39,5 +47,16 @@ export async function startTestApp(env: Record<string, string> = {}, overrides: 
     client: (token) => new GraphQLTestClient(url, token ? { authorization: `Bearer ${token}` } : {}),
     operator: () => new GraphQLTestClient(url, { 'x-api-key': TEST_API_KEY }),
     stop: () => app.stop(),
+  };
+}
+
+/** A clock tests move by hand: timers fire when the test advances it and drains the jobs. */
+export function manualClock(start = new Date()) {
+  let current = start.getTime();
+  return {
+    now: () => new Date(current),
+    advance(ms: number) {
+      current += ms;
+    },
   };
 }
