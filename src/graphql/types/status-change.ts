@@ -23,7 +23,9 @@ async function loadEntity(ctx: GraphQLContext, change: LoggedStatusChange) {
   const [model, typename] = MODEL_OF[change.entityType];
   const delegate = ctx.db![model] as unknown as { findUnique(args: object): Promise<object | null> };
   const entity = await delegate.findUnique({ where: { id: change.entityId } });
-  return entity && brandWithType(entity, typename as never);
+  // Branding (in place) tells the Node interface which type this row is.
+  if (entity) brandWithType(entity, typename as never);
+  return entity;
 }
 
 export const StatusChange = builder.objectRef<LoggedStatusChange>('StatusChange').implement({
