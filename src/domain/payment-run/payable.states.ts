@@ -33,3 +33,6 @@ export const payableStates = defineStateMachine<PayableStatus>('Payable', 'QUEUE
 /** The states a payable can be cancelled from, read off the table (cancelPaymentRun uses it). */
 export const CANCELLABLE_PAYABLE_STATUSES: readonly PayableStatus[] = (Object.keys(PAYABLE_TRANSITIONS) as PayableStatus[])
   .filter((status) => payableStates.canTransition(status, 'CANCELLED'));
+
+/** Payables are edited (supplier replaced, cancelled one by one) only before anyone confirmed the run. */
+export const EDITABLE_PAYABLE_STATUS = 'PENDING_CONFIRMATION' satisfies PayableStatus;

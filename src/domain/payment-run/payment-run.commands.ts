@@ -16,7 +16,7 @@
 import { checkPayee, isAccountMissing } from '../../sandbox/confirmation-of-payee.ts';
 import { isValidOneTimePassword } from '../../sandbox/sca.ts';
 import type { Actor } from '../shared/actor.ts';
-import { DomainError, ErrorCode, FieldError, badUserInput, invalidState, notFound } from '../shared/errors.ts';
+import { DomainError, ErrorCode, FieldError, badUserInput, notFound } from '../shared/errors.ts';
 import type { InvalidField } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
 import { inTransaction, type DomainDeps, type UnitOfWork } from '../shared/unit-of-work.ts';
@@ -48,12 +48,19 @@ export const runCancellationHooks: RunCancellationHook[] = [];
 const duplicateRef = (paymentRunRef: string) =>
   new DomainError(ErrorCode.DUPLICATE_PAYMENT_RUN_REF, 'A payment run with this paymentRunRef already exists', { paymentRunRef });
 
-/** PG 23505 arrives as Prisma's P2002 from model calls and inside P2010 / the adapter's cause from raw SQL. */
+/**
+ * The unique index on (buyer_id, payment_run_ref) decides races. With the pg driver adapter the
+ * violation arrives as P2002 whose meta names the index (23505 inside it); raw SQL would carry 23505.
+ */
 function isRefConflict(error: unknown): boolean {
-  const e = error as { code?: string; meta?: Record<string, unknown>; cause?: { code?: string; originalCode?: string } } | null;
-  const code = e?.code === 'P2002' || e?.code === '23505' || e?.meta?.code === '23505'
-    || e?.cause?.code === '23505' || e?.cause?.originalCode === '23505';
-  return code && /payment_run_ref/i.test(JSON.stringify(e?.meta ?? {}) + String((error as Error).message));
+  const e = error as { code?: unknown; meta?: unknown; message?: unknown } | null;
+  let detail = String(e?.message ?? '');
+  try {
+    detail += JSON.stringify(e?.meta ?? {});
+  } catch {
+    // meta that cannot be serialised names no constraint we could match
+  }
+  return (e?.code === 'P2002' || detail.includes('23505')) && detail.includes('payment_run_ref');
 }
 
 export async function createPaymentRun(deps: DomainDeps, actor: Actor, input: CreatePaymentRunInput): Promise<{ id: string }> {
@@ -90,12 +97,13 @@ export async function createPaymentRun(deps: DomainDeps, actor: Actor, input: Cr
   return { id };
 }
 
-function requireIds(ids: readonly string[], field: string): string[] {
+/** At least one id, each named once; malformed ids answer like unknown ones. */
+function requireIds(ids: readonly string[], field: string, at: (i: number) => string): string[] {
   if (ids.length === 0) throw badUserInput([{ fieldName: field, error: FieldError.SIZE, params: { min: 1 } }]);
   const duplicates: InvalidField[] = [];
   const seen = new Set<string>();
   ids.forEach((id, i) => {
-    if (seen.has(id)) duplicates.push({ fieldName: `${field}[${i}]`, error: FieldError.IN, params: { reason: 'DUPLICATE' } });
+    if (seen.has(id)) duplicates.push({ fieldName: at(i), error: FieldError.IN, params: { reason: 'DUPLICATE' } });
     seen.add(id);
   });
   if (duplicates.length) throw badUserInput(duplicates, 'Each payable may be named once');
@@ -105,7 +113,7 @@ function requireIds(ids: readonly string[], field: string): string[] {
 
 /** Replaces suppliers and re-runs Confirmation of Payee, all or nothing. */
 export async function updatePayables(deps: DomainDeps, actor: Actor, paymentRunId: string, updates: readonly PayableUpdate[]): Promise<{ id: string }> {
-  const ids = requireIds(updates.map((u) => u.payableId), 'payables');
+  const ids = requireIds(updates.map((u) => u.payableId), 'payables', (i) => `payables[${i}].payableId`);
   return inTransaction(deps, actor.buyerId, actor.userId, async (uow) => {
     const run = await lockRunOrThrow(uow, paymentRunId);
     enforce(canChangePayables(run));
@@ -136,7 +144,7 @@ export async function updatePayables(deps: DomainDeps, actor: Actor, paymentRunI
 }
 
 export async function cancelPayables(deps: DomainDeps, actor: Actor, paymentRunId: string, payableIds: readonly string[]): Promise<{ id: string }> {
-  const ids = requireIds(payableIds, 'payableIds');
+  const ids = requireIds(payableIds, 'payableIds', (i) => `payableIds[${i}]`);
   return inTransaction(deps, actor.buyerId, actor.userId, async (uow) => {
     const run = await lockRunOrThrow(uow, paymentRunId);
     enforce(canChangePayables(run));
@@ -199,8 +207,7 @@ export async function verifyPaymentRunChallenge(deps: DomainDeps, actor: Actor, 
     enforce(canVerifyPaymentRunChallenge(actor, run));
     if (run.challengeExpiresAt === null || deps.now() >= run.challengeExpiresAt) {
       await failChallenge(uow, run, CHALLENGE_EXPIRED);
-      const expired = invalidState('SCA_FAILED', 'answer an SCA challenge');
-      return new DomainError(expired.code, 'The SCA challenge expired; restart the payment run', expired.extensions);
+      return new DomainError(ErrorCode.INVALID_STATE, 'The SCA challenge expired; restart the payment run', { currentStatus: 'SCA_FAILED' });
     }
     if (isValidOneTimePassword(code)) {
       await moveRunWithPayables(uow, run, 'PENDING_FUNDING', 'pass an SCA challenge', NO_CHALLENGE);

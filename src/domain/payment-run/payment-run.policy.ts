@@ -10,6 +10,7 @@
 import type { Actor } from '../shared/actor.ts';
 import { DomainError, ErrorCode, insufficientPermissions, invalidState } from '../shared/errors.ts';
 import type { PayableStatus, PaymentRunStatus } from '../shared/statuses.ts';
+import { EDITABLE_PAYABLE_STATUS } from './payable.states.ts';
 import { CONFIRMED_RUN_STATUSES, EDITABLE_RUN_STATUS, USER_CANCELLABLE_RUN_STATUSES } from './payment-run.states.ts';
 
 export interface RunFacts {
@@ -74,5 +75,5 @@ export function canChangePayables(run: RunFacts): DomainError | null {
 }
 
 export function canChangePayable(payable: { readonly status: PayableStatus }): DomainError | null {
-  return payable.status === EDITABLE_RUN_STATUS ? null : invalidState(payable.status, 'change a payable');
+  return payable.status === EDITABLE_PAYABLE_STATUS ? null : invalidState(payable.status, 'change a payable');
 }

@@ -1,11 +1,12 @@
 /**
  * Lifecycle of a payment run (CONTRACT.md §4).
  *
- *   QUEUED ──validation──▶ PENDING_CONFIRMATION ──confirm──▶ PENDING_CHALLENGE ──right code──▶ PENDING_FUNDING
- *     │ └─AC01─▶ INVALID                                         │   ▲      (3rd wrong code or expiry)
- *     │                                                          ▼   │ restart
- *     │                                                        SCA_FAILED
- *   PENDING_FUNDING ──(derived from its funding groups)──▶ EXECUTING ──▶ COMPLETED ──late RETURN──▶ COMPLETED_WITH_ERRORS
+ *   QUEUED ─validated─▶ PENDING_CONFIRMATION ─confirm─▶ PENDING_CHALLENGE ─right code─▶ PENDING_FUNDING
+ *     └─AC01─▶ INVALID                                  3rd wrong code │ ▲ restart
+ *                                                          or expiry  ▼ │
+ *                                                                 SCA_FAILED
+ *   PENDING_FUNDING ─(derived from funding groups)─▶ EXECUTING ─▶ COMPLETED | COMPLETED_WITH_ERRORS
+ *   COMPLETED ─late RETURN─▶ COMPLETED_WITH_ERRORS
  *
  * - INVALID is reached only from QUEUED. `updatePayables` refuses a replacement supplier whose
  *   Confirmation of Payee says the account does not exist (AC01) with BAD_USER_INPUT, so a run that
