@@ -54,30 +54,22 @@ const Supplier = builder.objectRef<SupplierValue>('Supplier').implement({
   }),
 });
 
-const SUPPLIER_COLUMNS = {
-  supplierName: true, supplierAddress: true, supplierBankName: true, supplierBankAddress: true, supplierBankCountry: true,
-  supplierType: true, accountNumber: true, sortCode: true, secondaryReference: true, iban: true, bankIdentifierCode: true,
-} as const;
 
+// Full rows, not Pothos's select mode: payable pages come from the batched loader (raw SQL rows that
+// Pothos did not load), and select-mode fields would reload each of them.
 export const Payable = builder.prismaNode('Payable', {
   id: { field: 'id' },
-  select: { id: true },
   fields: (t) => ({
     paymentRun: t.relation('paymentRun'),
-    status: t.field({ type: PayableStatusEnum, select: { status: true }, resolve: (p) => p.status }),
+    status: t.field({ type: PayableStatusEnum, resolve: (p) => p.status }),
     statusReason: t.exposeString('statusReason', { nullable: true }),
     externalRef: t.exposeString('externalRef', { nullable: true }),
     paymentRef: t.exposeString('paymentRef', { nullable: true }),
-    amount: t.field({
-      type: Money,
-      select: { currency: true, amount: true },
-      resolve: (p) => ({ currency: p.currency, amount: p.amount }),
-    }),
+    amount: t.field({ type: Money, resolve: (p) => ({ currency: p.currency, amount: p.amount }) }),
     reference: t.exposeString('reference'),
-    supplier: t.field({ type: Supplier, select: SUPPLIER_COLUMNS, resolve: (p) => p }),
+    supplier: t.field({ type: Supplier, resolve: (p) => p }),
     validationOutcomes: t.field({
       type: [ValidationOutcome],
-      select: { validationOutcomes: true },
       resolve: (p) => (p.validationOutcomes ?? []) as unknown as OutcomeValue[],
     }),
     fundingGroup: t.relation('fundingGroup', { nullable: true }),
