@@ -15,6 +15,11 @@ export type { PrismaClient };
 export interface Database {
   readonly kind: 'postgres' | 'embedded';
   readonly prisma: PrismaClient;
+  /**
+   * Read-only SQL straight to the driver, for hot paths where Prisma's result mapping costs more
+   * than the query (payable pages). Callers name buyer_id themselves. BIGINT columns come back as strings.
+   */
+  query<T>(sql: string, params?: unknown[]): Promise<T[]>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -63,6 +68,7 @@ async function openPostgres(url: string, { logger, poolSize = 10, onQuery }: Ope
   return {
     kind: 'postgres',
     prisma,
+    query: async <T,>(sql: string, params?: unknown[]) => (await pool.query(sql, params)).rows as T[],
     ping: () => ping(prisma),
     async close() {
       await prisma.$disconnect();
@@ -91,6 +97,7 @@ async function openEmbedded(dataDir: string, { logger }: OpenDatabaseOptions): P
   return {
     kind: 'embedded',
     prisma,
+    query: async <T,>(sql: string, params?: unknown[]) => (await pglite.query<T>(sql, params)).rows,
     ping: () => ping(prisma),
     async close() {
       await prisma.$disconnect();

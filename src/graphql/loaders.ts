@@ -1,7 +1,6 @@
 import DataLoader from 'dataloader';
 import type { Payable } from '../generated/prisma/client.ts';
 import type { PayableStatus } from '../domain/shared/statuses.ts';
-import type { RawSql } from '../events/event-log.ts';
 
 /**
  * Pages of payables for many parents at once (runs, funding groups or batches): one LATERAL query
@@ -31,7 +30,7 @@ const COLUMNS = `p.id, p.buyer_id AS "buyerId", p.payment_run_id AS "paymentRunI
   p.iban, p.bank_identifier_code AS "bankIdentifierCode", p.validation_outcomes AS "validationOutcomes",
   p.funding_group_id AS "fundingGroupId", p.batch_id AS "batchId", p.updated_at AS "updatedAt"`;
 
-export function createPayableLoaders(db: RawSql, buyerId: string) {
+export function createPayableLoaders(query: <T>(sql: string, params: unknown[]) => Promise<T[]>, buyerId: string) {
   const pages = new Map<string, DataLoader<string, PayablePage>>();
   const counts = new Map<string, DataLoader<string, number>>();
 
@@ -40,7 +39,7 @@ export function createPayableLoaders(db: RawSql, buyerId: string) {
     let loader = pages.get(key);
     if (!loader) {
       loader = new DataLoader(async (parentIds) => {
-        const rows = await db.$queryRawUnsafe<(Payable & { parent: string })[]>(
+        const rows = await query<Payable & { parent: string }>(
           `SELECT parent.id AS parent, ${COLUMNS}
              FROM unnest($1::uuid[]) AS parent(id)
              CROSS JOIN LATERAL (
@@ -51,11 +50,7 @@ export function createPayableLoaders(db: RawSql, buyerId: string) {
                 ORDER BY p.position
                 LIMIT $5
              ) p`,
-          parentIds,
-          buyerId,
-          args.afterPosition,
-          args.statuses?.length ? args.statuses : null,
-          args.first + 1,
+          [parentIds, buyerId, args.afterPosition, args.statuses?.length ? args.statuses : null, args.first + 1],
         );
         const byParent = new Map<string, Payable[]>();
         for (const { parent: id, ...row } of rows) {
@@ -79,14 +74,12 @@ export function createPayableLoaders(db: RawSql, buyerId: string) {
     let loader = counts.get(key);
     if (!loader) {
       loader = new DataLoader(async (parentIds) => {
-        const rows = await db.$queryRawUnsafe<{ parent: string; n: bigint }[]>(
+        const rows = await query<{ parent: string; n: bigint | string }>(
           `SELECT ${parent} AS parent, count(*) AS n FROM payables
             WHERE ${parent} = ANY($1::uuid[]) AND buyer_id = $2::uuid
               AND ($3::text[] IS NULL OR status::text = ANY($3::text[]))
             GROUP BY ${parent}`,
-          parentIds,
-          buyerId,
-          statuses?.length ? statuses : null,
+          [parentIds, buyerId, statuses?.length ? statuses : null],
         );
         const byParent = new Map(rows.map((row) => [row.parent, Number(row.n)]));
         return parentIds.map((id) => byParent.get(id) ?? 0);

@@ -91,7 +91,7 @@ function decodePosition(cursor: string | null | undefined): number | null {
 }
 
 const loaders = (ctx: GraphQLContext) =>
-  (ctx.payableLoaders ??= createPayableLoaders(ctx.services.database.prisma, ctx.actor!.buyerId));
+  (ctx.payableLoaders ??= createPayableLoaders(ctx.services.database.query, ctx.actor!.buyerId));
 
 /** The page of payables under a run, funding group or batch, batched across parents (see loaders.ts). */
 export async function resolvePayablePage(
