@@ -5,6 +5,7 @@ import type { DomainDeps } from './domain/shared/unit-of-work.ts';
 import type { LiveStatusChanges } from './events/live-stream.ts';
 import type { OutboxRelay } from './events/outbox-relay.ts';
 import type { EventBus } from './events/pubsub.ts';
+import type { RateLimiter } from './graphql/limits.ts';
 import type { JobRunner } from './jobs/job-runner.ts';
 import type { Logger } from './logger.ts';
 
@@ -18,5 +19,6 @@ export interface AppServices {
   readonly bus: EventBus;
   readonly relay: OutboxRelay;
   readonly jobs: JobRunner;
+  readonly rateLimiter: RateLimiter;
   readonly live: LiveStatusChanges;
 }

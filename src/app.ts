@@ -16,6 +16,7 @@ import { createInProcessBus, createRedisBus, type EventBus } from './events/pubs
 import { authenticate, createContextFactory, type InitialContext } from './graphql/context-factory.ts';
 import { createErrorMasker } from './graphql/errors.ts';
 import { deleteExpiredIdempotencyRecords, useIdempotency } from './graphql/idempotency.ts';
+import { createRateLimiter, queryLimitPlugins } from './graphql/limits.ts';
 import { expireChallenges, validateQueuedRuns } from './domain/payment-run/payment-run.jobs.ts';
 import { createJobRunner, type JobRunner } from './jobs/job-runner.ts';
 import { schema } from './graphql/schema.ts';
@@ -68,6 +69,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildAppOption
     bus,
     relay,
     jobs,
+    rateLimiter: createRateLimiter(config.rateLimitPerMinute, config.redisUrl),
     live: createLiveStatusChanges(prisma, bus),
   };
 
@@ -80,7 +82,11 @@ export async function buildApp(config: Readonly<Config>, options: BuildAppOption
     graphiql: config.sandbox ? { subscriptionsProtocol: 'WS' } : false,
     landingPage: false,
     maskedErrors: { maskError },
-    plugins: [useIdempotency(prisma, domain.now, maskError), ...(config.sandbox ? [] : [disableIntrospection])],
+    plugins: [
+      ...queryLimitPlugins(config.sandbox),
+      useIdempotency(prisma, domain.now, maskError),
+      ...(config.sandbox ? [] : [disableIntrospection]),
+    ],
     logging: {
       debug: (...args) => logger.debug(args),
       info: (...args) => logger.info(args),
@@ -97,6 +103,9 @@ export async function buildApp(config: Readonly<Config>, options: BuildAppOption
       const redis = bus.kind === 'redis' ? (bus.healthy() ? 'up' : 'down') : 'not-configured';
       // Redis only degrades live delivery (the log is the truth), so it does not decide readiness.
       return json(res, databaseUp ? 200 : 503, { status: databaseUp ? 'ready' : 'unavailable', database: databaseUp ? 'up' : 'down', redis });
+    }
+    if (Number(req.headers['content-length'] ?? 0) > config.maxRequestBytes) {
+      return json(res, 413, { errors: [{ message: 'Request body too large', extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
     }
     return yoga.requestListener(req, res);
   });
@@ -158,6 +167,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildAppOption
       await jobs.stop();
       await relay.stop();
       await bus.close();
+      await services.rateLimiter.close();
       await database.close();
     },
   };

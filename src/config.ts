@@ -22,6 +22,8 @@ export interface Config {
   runJobs: boolean;
   logLevel: string;
   maxRequestBytes: number;
+  /** Requests per caller per minute; 0 disables the limit. */
+  rateLimitPerMinute: number;
 }
 
 export interface AutopilotConfig {
@@ -109,5 +111,6 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     runJobs: bool(env, 'RUN_JOBS', true),
     logLevel: env.LOG_LEVEL || 'info',
     maxRequestBytes: int(env, 'MAX_REQUEST_BYTES', 16 * 1024 * 1024, 1024),
+    rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 1200, 0),
   });
 }

@@ -7,6 +7,8 @@ import type { GraphQLContext } from './context.ts';
 /** What yoga hands over: an HTTP request, or (over graphql-ws) the socket's connectionParams. */
 export interface InitialContext {
   request?: Request;
+  /** Node's request (HTTP only): the client address keys the rate limit of anonymous callers. */
+  req?: { socket?: { remoteAddress?: string } };
   connectionParams?: Record<string, unknown>;
 }
 
@@ -31,6 +33,7 @@ export function createContextFactory(services: AppServices) {
       initial.request?.headers.get('authorization') ??
       (typeof initial.connectionParams?.authorization === 'string' ? initial.connectionParams.authorization : null);
     const actor = await authenticate(services, authorization);
+    await services.rateLimiter.consume(actor ? `user:${actor.userId}` : `ip:${initial.req?.socket?.remoteAddress ?? 'unknown'}`);
     return {
       services,
       actor,

@@ -35,6 +35,8 @@ export async function startTestApp(
       HOST: '127.0.0.1',
       POLL_INTERVAL_MS: '50',
       SEED_DEMO: 'false',
+      // Every test signs in from 127.0.0.1: limits are tested on their own (limits.test.ts).
+      RATE_LIMIT_PER_MINUTE: '0',
       ...env,
     }),
     ...overrides,

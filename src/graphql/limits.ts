@@ -1,0 +1,54 @@
+import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
+import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
+import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+import { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { DomainError, ErrorCode } from '../domain/shared/errors.ts';
+
+/**
+ * Query shape limits (graphql-armor): deep, alias-heavy or costly documents are refused before they
+ * run. Outside the sandbox, "did you mean" suggestions stop leaking the schema.
+ */
+export function queryLimitPlugins(sandbox: boolean) {
+  return [
+    maxDepthPlugin({ n: 12, ignoreIntrospection: true, flattenFragments: true }),
+    maxAliasesPlugin({ n: 20 }),
+    costLimitPlugin({ maxCost: 20_000 }),
+    ...(sandbox ? [] : [blockFieldSuggestionsPlugin()]),
+  ];
+}
+
+/**
+ * Requests per caller (user, else client address) per minute, counted in Redis when configured so
+ * that the limit holds across instances; if Redis is unreachable, each instance counts in memory.
+ */
+export interface RateLimiter {
+  consume(key: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createRateLimiter(perMinute: number, redisUrl: string | null): RateLimiter {
+  if (perMinute <= 0) return { consume: async () => {}, close: async () => {} };
+  const memory = new RateLimiterMemory({ points: perMinute, duration: 60, keyPrefix: 'rl' });
+  let redis: Redis | null = null;
+  let limiter: RateLimiterAbstract = memory;
+  if (redisUrl) {
+    redis = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, disableClientInfo: true });
+    redis.on('error', () => {}); // the insurance limiter takes over; pub/sub logs Redis trouble already
+    limiter = new RateLimiterRedis({ storeClient: redis, points: perMinute, duration: 60, keyPrefix: 'gateway:rl', insuranceLimiter: memory });
+  }
+  return {
+    async consume(key) {
+      try {
+        await limiter.consume(key);
+      } catch (rejection) {
+        if (!(rejection instanceof RateLimiterRes)) throw rejection;
+        throw new DomainError(ErrorCode.RATE_LIMITED, 'Too many requests; slow down', { retryAfterMs: rejection.msBeforeNext });
+      }
+    },
+    async close() {
+      redis?.disconnect();
+    },
+  };
+}
