@@ -111,18 +111,24 @@ function requireIds(ids: readonly string[], field: string, at: (i: number) => st
   return [...seen];
 }
 
+/** The run and the named payables, locked in that order; both must still be open to changes. */
+async function lockOpenPayables(uow: UnitOfWork, paymentRunId: string, ids: readonly string[]) {
+  const run = await lockRunOrThrow(uow, paymentRunId);
+  enforce(canChangePayables(run));
+  const payables = await lockPayables(uow, run.id, ids);
+  for (const id of ids) {
+    const payable = payables.get(id);
+    if (!payable) throw notFound('Payable');
+    enforce(canChangePayable(payable));
+  }
+  return { run, payables };
+}
+
 /** Replaces suppliers and re-runs Confirmation of Payee, all or nothing. */
 export async function updatePayables(deps: DomainDeps, actor: Actor, paymentRunId: string, updates: readonly PayableUpdate[]): Promise<{ id: string }> {
   const ids = requireIds(updates.map((u) => u.payableId), 'payables', (i) => `payables[${i}].payableId`);
   return inTransaction(deps, actor.buyerId, actor.userId, async (uow) => {
-    const run = await lockRunOrThrow(uow, paymentRunId);
-    enforce(canChangePayables(run));
-    const payables = await lockPayables(uow, run.id, ids);
-    for (const id of ids) {
-      const payable = payables.get(id);
-      if (!payable) throw notFound('Payable');
-      enforce(canChangePayable(payable));
-    }
+    const { run } = await lockOpenPayables(uow, paymentRunId, ids);
     const suppliers = validateReplacements(updates.map((u) => u.supplier), run.currency);
     const outcomes = suppliers.map((s) => checkPayee({
       currency: run.currency, accountNumber: s.bankAccountDetails.fasterPayments?.accountNumber, supplierType: s.type, supplierName: s.name,
@@ -146,15 +152,8 @@ export async function updatePayables(deps: DomainDeps, actor: Actor, paymentRunI
 export async function cancelPayables(deps: DomainDeps, actor: Actor, paymentRunId: string, payableIds: readonly string[]): Promise<{ id: string }> {
   const ids = requireIds(payableIds, 'payableIds', (i) => `payableIds[${i}]`);
   return inTransaction(deps, actor.buyerId, actor.userId, async (uow) => {
-    const run = await lockRunOrThrow(uow, paymentRunId);
-    enforce(canChangePayables(run));
-    const payables = await lockPayables(uow, run.id, ids);
-    for (const id of ids) {
-      const payable = payables.get(id);
-      if (!payable) throw notFound('Payable');
-      enforce(canChangePayable(payable));
-      payableStates.assertTransition(payable.status, 'CANCELLED', 'cancel a payable');
-    }
+    const { run, payables } = await lockOpenPayables(uow, paymentRunId, ids);
+    for (const payable of payables.values()) payableStates.assertTransition(payable.status, 'CANCELLED', 'cancel a payable');
     const [remaining] = await uow.tx.$queryRawUnsafe<{ n: number | bigint; total: string | null }[]>(
       `WITH cancelled AS (
          UPDATE payables SET status = 'CANCELLED', updated_at = now()
