@@ -18,6 +18,8 @@ import { createErrorMasker } from './graphql/errors.ts';
 import { deleteExpiredIdempotencyRecords, useIdempotency } from './graphql/idempotency.ts';
 import { createRateLimiter, queryLimitPlugins } from './graphql/limits.ts';
 import { expireChallenges, validateQueuedRuns } from './domain/payment-run/payment-run.jobs.ts';
+import { timeOutAuthorisations } from './domain/funding/funding.jobs.ts';
+import { runAutopilot } from './sandbox/autopilot.ts';
 import { createJobRunner, type JobRunner } from './jobs/job-runner.ts';
 import { schema } from './graphql/schema.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -56,6 +58,8 @@ export async function buildApp(config: Readonly<Config>, options: BuildAppOption
     [
       { name: 'payment-run-validation', run: () => validateQueuedRuns(domain) },
       { name: 'sca-challenge-expiry', run: () => expireChallenges(domain) },
+      { name: 'authorisation-timeout', run: () => timeOutAuthorisations(domain) },
+      ...(config.sandbox && config.autopilot.enabled ? [{ name: 'sandbox-autopilot', run: () => runAutopilot(domain, config.autopilot) }] : []),
       { name: 'idempotency-cleanup', run: () => deleteExpiredIdempotencyRecords(prisma, domain.now()) },
     ],
     { pollIntervalMs: config.pollIntervalMs, logger },

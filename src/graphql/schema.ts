@@ -8,5 +8,6 @@ import './types/payable.ts';
 import './types/payment-run.ts';
 import './types/payment-run.operations.ts';
 import './types/funding.ts';
+import './types/funding.operations.ts';
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -1,0 +1,49 @@
+/**
+ * Row rules for funding actions (roles are checked earlier, by the GraphQL layer's scope-auth).
+ * Each `canX` answers the DomainError the action would fail with, or null; commands call them under
+ * the run's row lock. Order: facts about the actor first (SCA), then the entity's own state, then
+ * its run's — so the most specific currentStatus is the one reported.
+ */
+import type { Actor } from '../shared/actor.ts';
+import { DomainError, ErrorCode, invalidState } from '../shared/errors.ts';
+import type { AuthorisationStatus, BatchStatus, FundingGroupStatus, PaymentRunStatus } from '../shared/statuses.ts';
+import type { DomainDeps } from '../shared/unit-of-work.ts';
+import { scaEnrolment } from '../payment-run/payment-run.policy.ts';
+import { isActiveAttempt } from './funding.states.ts';
+
+/**
+ * A funded run goes EXECUTING as soon as its first group does (or is cancelled), while its other
+ * groups may still wait for authorisation: their batches must stay authorisable then too.
+ */
+export const AUTHORISABLE_RUN_STATUSES: readonly PaymentRunStatus[] = ['PENDING_FUNDING', 'EXECUTING'];
+
+export function canFundPaymentRun(run: { readonly status: PaymentRunStatus }): DomainError | null {
+  return run.status === 'PENDING_FUNDING' ? null : invalidState(run.status, 'fund a payment run');
+}
+
+export function canAuthoriseBatch(
+  actor: Actor, batch: { readonly status: BatchStatus; readonly activeAttempts: number }, run: { readonly status: PaymentRunStatus },
+): DomainError | null {
+  const enrolment = scaEnrolment(actor);
+  if (enrolment) return enrolment;
+  if (batch.status !== 'OPEN') return invalidState(batch.status, 'authorise a batch');
+  if (batch.activeAttempts > 0) return invalidState('USER_INITIATION_IN_PROGRESS', 'authorise a batch with an attempt under way');
+  return AUTHORISABLE_RUN_STATUSES.includes(run.status) ? null : invalidState(run.status, 'authorise a batch of this payment run');
+}
+
+export function canCancelAuthorisation(attempt: { readonly status: AuthorisationStatus }): DomainError | null {
+  return isActiveAttempt(attempt.status) ? null : invalidState(attempt.status, 'cancel a concluded authorisation');
+}
+
+export function canCancelFundingGroup(group: { readonly status: FundingGroupStatus }): DomainError | null {
+  return group.status === 'AWAITING_FUNDS' ? null : invalidState(group.status, 'cancel a funding group');
+}
+
+export function canReceiveFunds(group: { readonly status: FundingGroupStatus }): DomainError | null {
+  return group.status === 'AWAITING_FUNDS' ? null : invalidState(group.status, 'receive funds for a funding group');
+}
+
+/** simulate* stand in for the bank; outside the sandbox nobody may play it (CONTRACT.md §1). */
+export function sandboxOnly(deps: Pick<DomainDeps, 'sandbox'>): DomainError | null {
+  return deps.sandbox ? null : new DomainError(ErrorCode.SANDBOX_DISABLED, 'Simulations are available in the sandbox only');
+}

@@ -1,0 +1,122 @@
+/**
+ * Funding mutations (CONTRACT.md §3, §4 "Funding"). Resolvers decode ids, call one command, reload
+ * with the client's selection. Importing the commands module also registers the cancelPaymentRun
+ * hook that cancels a run's funding.
+ *
+ * simulate* need an authenticated user of the buyer, whatever their roles: they stand in for the
+ * bank, not for a decision of the buyer's (those — fund, authorise, cancel — are CONTROLLER-only, and
+ * authorising needs SCA). Outside the sandbox they answer SANDBOX_DISABLED before anything else.
+ */
+import * as funding from '../../domain/funding/funding.commands.ts';
+import { AuthorisationOutcome } from '../../domain/funding/authorisation.commands.ts';
+import { PayableOutcome } from '../../domain/funding/execution.commands.ts';
+import { sandboxOnly } from '../../domain/funding/funding.policy.ts';
+import { enforce } from '../../domain/payment-run/payment-run.policy.ts';
+import { DomainError, ErrorCode } from '../../domain/shared/errors.ts';
+import { builder } from '../builder.ts';
+import type { GraphQLContext } from '../context.ts';
+import { encodeGlobalId, idOf } from '../ids.ts';
+
+const AuthorisationOutcomeEnum = builder.enumType('AuthorisationOutcome', { values: Object.values(AuthorisationOutcome) });
+const PayableOutcomeEnum = builder.enumType('PayableOutcome', { values: Object.values(PayableOutcome) });
+
+/** An id that is not one of the buyer's linked accounts answers the contract's code, malformed or not. */
+function linkedAccountId(globalId: string, index: number): string {
+  try {
+    return idOf('LinkedAccount', globalId);
+  } catch {
+    throw new DomainError(ErrorCode.LINKED_ACCOUNT_NOT_FOUND, 'Linked account not found', { fieldName: `linkedAccountIds[${index}]` });
+  }
+}
+
+/** The domain names a payable by its database id; clients know it by its global id. */
+async function withGlobalPayableId<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof DomainError && typeof error.extensions.payableId === 'string') {
+      throw new DomainError(error.code, error.message, { ...error.extensions, payableId: encodeGlobalId('Payable', error.extensions.payableId) });
+    }
+    throw error;
+  }
+}
+
+const deps = (ctx: GraphQLContext) => ctx.services.domain;
+const reloadGroup = (ctx: GraphQLContext, query: object, id: string) => ctx.db!.fundingGroup.findUniqueOrThrow({ ...query, where: { id } });
+const reloadAttempt = (ctx: GraphQLContext, query: object, id: string) => ctx.db!.authorisation.findUniqueOrThrow({ ...query, where: { id } });
+
+builder.mutationFields((t) => ({
+  fundPaymentRun: t.prismaField({
+    type: ['FundingGroup'],
+    description: 'Splits the run into funding groups and batches, once; calling again returns the same groups.',
+    authScopes: { controller: true },
+    args: { id: t.arg.id(), linkedAccountIds: t.arg.idList() },
+    resolve: async (query, _root, args, ctx) => {
+      const runId = idOf('PaymentRun', args.id);
+      const accountIds = args.linkedAccountIds.map((id, i) => linkedAccountId(String(id), i));
+      const ids = await withGlobalPayableId(() => funding.fundPaymentRun(deps(ctx), ctx.actor!, runId, accountIds));
+      return ctx.db!.fundingGroup.findMany({ ...query, where: { id: { in: ids } }, orderBy: { position: 'asc' } });
+    },
+  }),
+  cancelFundingGroup: t.prismaField({
+    type: 'FundingGroup',
+    authScopes: { controller: true },
+    args: { paymentRunId: t.arg.id(), reference: t.arg.string() },
+    resolve: async (query, _root, args, ctx) => {
+      const { id } = await funding.cancelFundingGroup(deps(ctx), ctx.actor!, idOf('PaymentRun', args.paymentRunId), args.reference);
+      return reloadGroup(ctx, query, id);
+    },
+  }),
+  authoriseBatch: t.prismaField({
+    type: 'Authorisation',
+    description: 'Starts an attempt to authorise the batch at the bank (SCA enrolled CONTROLLER).',
+    authScopes: { controller: true },
+    args: { batchId: t.arg.id() },
+    resolve: async (query, _root, args, ctx) => {
+      const { id } = await funding.authoriseBatch(deps(ctx), ctx.actor!, idOf('Batch', args.batchId));
+      return reloadAttempt(ctx, query, id);
+    },
+  }),
+  cancelAuthorisation: t.prismaField({
+    type: 'Authorisation',
+    authScopes: { controller: true },
+    args: { id: t.arg.id() },
+    resolve: async (query, _root, args, ctx) => {
+      const { id } = await funding.cancelAuthorisation(deps(ctx), ctx.actor!, idOf('Authorisation', args.id));
+      return reloadAttempt(ctx, query, id);
+    },
+  }),
+  simulateAuthorisationOutcome: t.prismaField({
+    type: 'Authorisation',
+    description: 'Sandbox only: the bank\'s answer to an authorisation attempt.',
+    authScopes: { authenticated: true },
+    args: { id: t.arg.id(), outcome: t.arg({ type: AuthorisationOutcomeEnum }) },
+    resolve: async (query, _root, args, ctx) => {
+      enforce(sandboxOnly(deps(ctx)));
+      const { id } = await funding.simulateAuthorisationOutcome(deps(ctx), ctx.actor!, idOf('Authorisation', args.id), args.outcome);
+      return reloadAttempt(ctx, query, id);
+    },
+  }),
+  simulateFundsReceived: t.prismaField({
+    type: 'FundingGroup',
+    description: 'Sandbox only: the group\'s money has arrived; its payables start executing.',
+    authScopes: { authenticated: true },
+    args: { fundingGroupId: t.arg.id() },
+    resolve: async (query, _root, args, ctx) => {
+      enforce(sandboxOnly(deps(ctx)));
+      const { id } = await funding.simulateFundsReceived(deps(ctx), ctx.actor!, idOf('FundingGroup', args.fundingGroupId));
+      return reloadGroup(ctx, query, id);
+    },
+  }),
+  simulatePayableOutcome: t.prismaField({
+    type: 'Payable',
+    description: 'Sandbox only: COMPLETE or FAIL an EXECUTING payable, or RETURN a COMPLETED one.',
+    authScopes: { authenticated: true },
+    args: { id: t.arg.id(), outcome: t.arg({ type: PayableOutcomeEnum }) },
+    resolve: async (query, _root, args, ctx) => {
+      enforce(sandboxOnly(deps(ctx)));
+      const { id } = await funding.simulatePayableOutcome(deps(ctx), ctx.actor!, idOf('Payable', args.id), args.outcome);
+      return ctx.db!.payable.findUniqueOrThrow({ ...query, where: { id } });
+    },
+  }),
+}));
