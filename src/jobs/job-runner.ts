@@ -67,10 +67,16 @@ export function createJobRunner(tasks: Task[], options: { pollIntervalMs: number
     kick,
     async drain() {
       for (const task of tasks) {
-        while (running.has(task.name)) await running.get(task.name);
-        while ((await task.run()) > 0) {
-          /* drain */
-        }
+        // Take the task's single-flight slot like a kick does: run beside this instance's poller and
+        // SKIP LOCKED would make the drain skip the rows the poller holds and return too early.
+        for (let current = running.get(task.name); current; current = running.get(task.name)) await current;
+        const draining = (async () => {
+          while ((await task.run()) > 0) {
+            /* drain */
+          }
+        })();
+        running.set(task.name, draining.finally(() => running.delete(task.name)));
+        await draining;
       }
     },
     start() {
