@@ -33,7 +33,7 @@ export async function forEachClaim<C>(candidates: readonly C[], work: (candidate
 export async function timeOutAuthorisations(deps: DomainDeps, limit = 100): Promise<number> {
   const candidates = await deps.prisma.$queryRawUnsafe<RunCandidate[]>(
     `SELECT id, buyer_id, payment_run_id FROM authorisations
-      WHERE status = ANY($1::"AuthorisationStatus"[]) AND expires_at <= $2::timestamptz
+      WHERE status = ANY($1::text[]::"AuthorisationStatus"[]) AND expires_at <= $2::timestamptz
       ORDER BY expires_at LIMIT $3`,
     ACTIVE_ATTEMPT_STATUSES, deps.now(), limit,
   );

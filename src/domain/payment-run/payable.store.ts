@@ -129,7 +129,7 @@ export async function replaceSuppliers(
     `UPDATE payables p
         SET ${SUPPLIER_COLUMNS.map((c) => `${c} = ${castColumn(c, 'v')}`).join(', ')},
             validation_outcomes = v.outcomes, updated_at = now()
-       FROM unnest($3::uuid[], $4::jsonb[], ${supplierParams(5)}) AS v(id, outcomes, ${columns})
+       FROM unnest($3::uuid[], $4::text[]::jsonb[], ${supplierParams(5)}) AS v(id, outcomes, ${columns})
       WHERE p.id = v.id AND p.buyer_id = $1::uuid AND p.payment_run_id = $2::uuid`,
     uow.buyerId, runId, ids, outcomes.map(outcomeJson), ...supplierArrays(suppliers),
   );
@@ -143,7 +143,7 @@ export async function storeValidationOutcomes(
   await uow.tx.$executeRawUnsafe(
     `UPDATE payables p
         SET validation_outcomes = v.outcomes, status_reason = COALESCE(v.reason, p.status_reason), updated_at = now()
-       FROM unnest($3::uuid[], $4::jsonb[], $5::text[]) AS v(id, outcomes, reason)
+       FROM unnest($3::uuid[], $4::text[]::jsonb[], $5::text[]) AS v(id, outcomes, reason)
       WHERE p.id = v.id AND p.buyer_id = $1::uuid AND p.payment_run_id = $2::uuid`,
     uow.buyerId, runId, rows.map((r) => r.id), rows.map((r) => outcomeJson(r.outcome)), rows.map((r) => r.reason),
   );

@@ -143,7 +143,7 @@ export async function movePayablesWithRun(
     `UPDATE payables p
         SET status = $4::"PayableStatus", status_reason = COALESCE(p.status_reason, $5::text), updated_at = now()
        FROM (SELECT id, status::text AS old, position FROM payables
-              WHERE payment_run_id = $1::uuid AND buyer_id = $2::uuid AND status = ANY($3::"PayableStatus"[])
+              WHERE payment_run_id = $1::uuid AND buyer_id = $2::uuid AND status = ANY($3::text[]::"PayableStatus"[])
               FOR UPDATE) o
       WHERE p.id = o.id
       RETURNING p.id, o.old, o.position`,
