@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { useServer } from 'graphql-ws/use/ws';
-import { NoSchemaIntrospectionCustomRule } from 'graphql';
+import { getOperationAST, NoSchemaIntrospectionCustomRule } from 'graphql';
+import { useGraphQlJit } from '@envelop/graphql-jit';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import type { AppServices } from './app-services.ts';
@@ -13,6 +14,8 @@ import type { DomainDeps } from './domain/shared/unit-of-work.ts';
 import { createLiveStatusChanges } from './events/live-stream.ts';
 import { createOutboxRelay } from './events/outbox-relay.ts';
 import { createInProcessBus, createRedisBus, type EventBus } from './events/pubsub.ts';
+import { guardSlowSubscriber } from './events/slow-subscriber.ts';
+import { maskStreamErrors, refuseOperation, WS_KEEP_ALIVE_MS } from './events/ws-options.ts';
 import { authenticate, createContextFactory, type InitialContext } from './graphql/context-factory.ts';
 import { createErrorMasker } from './graphql/errors.ts';
 import { deleteExpiredIdempotencyRecords, useIdempotency } from './graphql/idempotency.ts';
@@ -74,7 +77,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildAppOption
     relay,
     jobs,
     rateLimiter: createRateLimiter(config.rateLimitPerMinute, config.redisUrl),
-    live: createLiveStatusChanges(prisma, bus),
+    live: createLiveStatusChanges(prisma, bus, { pollIntervalMs: config.pollIntervalMs }),
   };
 
   const contextFactory = createContextFactory(services);
@@ -88,6 +91,9 @@ export async function buildApp(config: Readonly<Config>, options: BuildAppOption
     maskedErrors: { maskError },
     plugins: [
       ...queryLimitPlugins(config.sandbox),
+      // Compiled execution for queries: the dashboard's reads return ~1,000 objects and are bound by
+      // Node CPU. Mutations and subscriptions keep the reference executor.
+      useGraphQlJit({}, { enableIf: (args) => getOperationAST(args.document, args.operationName)?.operation === 'query' }),
       useIdempotency(prisma, domain.now, maskError),
       ...(config.sandbox ? [] : [disableIntrospection]),
     ],
@@ -114,9 +120,16 @@ export async function buildApp(config: Readonly<Config>, options: BuildAppOption
     return yoga.requestListener(req, res);
   });
 
-  const sockets = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+  // Frames larger than an HTTP body may be are refused by ws itself (close 1009) before parsing.
+  const sockets = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: config.maxRequestBytes });
+  // Registered before useServer, so every socket is guarded before graphql-ws sends on it.
+  sockets.on('connection', (socket, request) => guardSlowSubscriber(socket, {
+    onTooSlow: (why) => logger.info({ why, remote: request.socket.remoteAddress }, 'closed a subscriber that fell too far behind (4008)'),
+  }));
   const wsServer = useServer(
     {
+      // Close reasons and error messages never carry internal details (CONTRACT.md §6).
+      isProd: true,
       // Unauthenticated sockets are refused at connection_init (graphql-ws closes with 4403).
       onConnect: async (ctx) => {
         const actor = await authenticate(services, ctx.connectionParams?.authorization as string | undefined);
@@ -125,21 +138,27 @@ export async function buildApp(config: Readonly<Config>, options: BuildAppOption
       execute: (args: any) => args.rootValue.execute(args),
       subscribe: (args: any) => args.rootValue.subscribe(args),
       onSubscribe: async (ctx, _id, params) => {
-        const enveloped = yoga.getEnveloped({ connectionParams: ctx.connectionParams, params } as never);
-        const document = enveloped.parse(params.query);
-        const errors = enveloped.validate(enveloped.schema, document);
-        if (errors.length) return errors;
-        return {
-          schema: enveloped.schema,
-          operationName: params.operationName,
-          document,
-          variableValues: params.variables,
-          contextValue: await enveloped.contextFactory(),
-          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
-        };
+        try {
+          const enveloped = yoga.getEnveloped({ connectionParams: ctx.connectionParams, params } as never);
+          const document = enveloped.parse(params.query);
+          const errors = enveloped.validate(enveloped.schema, document);
+          if (errors.length) return errors;
+          return {
+            schema: enveloped.schema,
+            operationName: params.operationName,
+            document,
+            variableValues: params.variables,
+            contextValue: await enveloped.contextFactory(),
+            rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
+          };
+        } catch (error) {
+          return refuseOperation(maskError)(error);
+        }
       },
+      onError: (_ctx, _id, _payload, errors) => maskStreamErrors(maskError)(errors),
     },
     sockets,
+    WS_KEEP_ALIVE_MS,
   );
 
   let started = false;

@@ -90,13 +90,17 @@ export interface LogFilter {
   entityTypes?: readonly EntityType[] | null;
 }
 
-/** Entries of one buyer with seq > afterSeq, in log order. */
+/**
+ * Entries of one buyer with afterSeq < seq (≤ uptoSeq when given), in log order. A bound lets a
+ * filtered reader that got fewer than `limit` rows know it has seen everything up to uptoSeq.
+ */
 export async function readStatusChanges(
   db: RawSql,
   buyerId: string,
   afterSeq: bigint,
   limit: number,
   filter: LogFilter = {},
+  uptoSeq: bigint | null = null,
 ): Promise<LoggedStatusChange[]> {
   const rows = await db.$queryRawUnsafe<StatusChangeRow[]>(
     `SELECT buyer_id, seq, entity_type, entity_id, payment_run_id, from_status, to_status, actor_id, occurred_at
@@ -104,6 +108,7 @@ export async function readStatusChanges(
       WHERE buyer_id = $1::uuid AND seq > $2::bigint
         AND ($3::uuid IS NULL OR payment_run_id = $3::uuid)
         AND ($4::text[] IS NULL OR entity_type::text = ANY($4::text[]))
+        AND ($6::bigint IS NULL OR seq <= $6::bigint)
       ORDER BY seq
       LIMIT $5`,
     buyerId,
@@ -111,6 +116,7 @@ export async function readStatusChanges(
     filter.paymentRunId ?? null,
     filter.entityTypes?.length ? filter.entityTypes : null,
     limit,
+    uptoSeq === null ? null : uptoSeq.toString(),
   );
   return rows.map(fromRow);
 }
@@ -136,11 +142,25 @@ export async function readLogHead(db: RawSql, buyerId: string): Promise<bigint> 
   return BigInt(row?.event_seq ?? 0);
 }
 
+/** Latest committed sequence numbers of several buyers in one query (live streams' shared watcher). */
+export async function readLogHeads(db: RawSql, buyerIds: readonly string[]): Promise<Map<string, bigint>> {
+  if (buyerIds.length === 0) return new Map();
+  const rows = await db.$queryRawUnsafe<{ id: string; event_seq: bigint }[]>(
+    'SELECT id, event_seq FROM buyers WHERE id = ANY($1::uuid[])',
+    buyerIds,
+  );
+  return new Map(rows.map((row) => [row.id, BigInt(row.event_seq)]));
+}
+
 /** Cursors are opaque to clients; inside they are the log's sequence number. */
 export const encodeLogCursor = (seq: bigint) => Buffer.from(`sc:${seq}`).toString('base64url');
+
+const MAX_SEQ = 2n ** 63n - 1n; // PostgreSQL bigint: a larger number would fail in SQL, not as bad input
 
 export function decodeLogCursor(cursor: string): bigint | null {
   const text = Buffer.from(cursor, 'base64url').toString();
   const match = /^sc:(\d{1,19})$/.exec(text);
-  return match ? BigInt(match[1]!) : null;
+  if (!match) return null;
+  const seq = BigInt(match[1]!);
+  return seq <= MAX_SEQ ? seq : null;
 }

@@ -9,7 +9,9 @@ import type { EventBus } from './pubsub.ts';
  * with SKIP LOCKED, so with several instances every range is published by one of them, and the
  * position only advances after a successful publish: when Redis is down nothing is lost, the relay
  * simply catches up when it returns. A crash between publish and commit republishes a range;
- * subscribers drop sequence numbers they have already delivered.
+ * subscribers drop sequence numbers they have already delivered. While the bus reports itself
+ * unhealthy the relay does not even try (no transaction held open to fail); the bus's resync after
+ * a reconnect wakes it, so the backlog goes out as soon as Redis is back.
  */
 export interface OutboxRelay {
   /** Wake the relay now (after a local commit). */
@@ -38,9 +40,10 @@ export function createOutboxRelay(deps: {
 
   /** One round; returns true when it published something (there may be more). */
   async function round(): Promise<boolean> {
+    if (!bus.healthy()) return false;
     return prisma.$transaction(async (tx) => {
-      const due = await tx.$queryRawUnsafe<{ buyer_id: string; published_seq: bigint }[]>(
-        `SELECT p.buyer_id, p.published_seq
+      const due = await tx.$queryRawUnsafe<{ buyer_id: string; published_seq: bigint; event_seq: bigint }[]>(
+        `SELECT p.buyer_id, p.published_seq, b.event_seq
            FROM event_relay_positions p JOIN buyers b ON b.id = p.buyer_id
           WHERE b.event_seq > p.published_seq
           ORDER BY p.buyer_id
@@ -49,14 +52,15 @@ export function createOutboxRelay(deps: {
       );
       for (const position of due) {
         const rows = await readStatusChanges(tx, position.buyer_id, BigInt(position.published_seq), ROWS_PER_ROUND);
-        if (rows.length === 0) continue;
         for (let i = 0; i < rows.length; i += ROWS_PER_MESSAGE) {
           await bus.publish(position.buyer_id, rows.slice(i, i + ROWS_PER_MESSAGE));
         }
+        // No rows below a committed head means they were removed: move on rather than spin.
+        const publishedSeq = rows.length ? rows[rows.length - 1]!.seq : BigInt(position.event_seq);
         await tx.$executeRawUnsafe(
           'UPDATE event_relay_positions SET published_seq = $2::bigint WHERE buyer_id = $1::uuid',
           position.buyer_id,
-          rows[rows.length - 1]!.seq.toString(),
+          publishedSeq.toString(),
         );
       }
       return due.length > 0;
@@ -87,6 +91,10 @@ export function createOutboxRelay(deps: {
       running = null;
     });
   }
+
+  bus.onResync(() => {
+    if (!stopped) kick();
+  });
 
   function schedule() {
     if (stopped) return;

@@ -52,27 +52,64 @@ interface WireChange extends Omit<LoggedStatusChange, 'seq' | 'occurredAt'> {
 const toWire = (c: LoggedStatusChange): WireChange => ({ ...c, seq: c.seq.toString(), occurredAt: c.occurredAt.toISOString() });
 const fromWire = (c: WireChange): LoggedStatusChange => ({ ...c, seq: BigInt(c.seq), occurredAt: new Date(c.occurredAt) });
 
+/**
+ * Redis pub/sub with the subscriptions managed here rather than by ioredis, because ioredis emits
+ * `ready` before its automatic re-SUBSCRIBE is acknowledged: a resync fired then could read the
+ * head just before a commit whose message arrives before the channel is live again, leaving that
+ * event waiting for the next one. Here every (re)subscription is awaited first, then listeners
+ * resync. Nothing is ever queued offline (enableOfflineQueue: false): while Redis is away, publish
+ * fails at once (the relay keeps its position) and subscribe returns at once (the stream's head
+ * watcher and the resync on reconnect cover the gap), so no request waits on Redis.
+ */
 export async function createRedisBus(url: string, logger: Logger): Promise<EventBus> {
   // disableClientInfo + waiting for 'ready' avoids a SUBSCRIBE racing the connection handshake.
-  const options = { disableClientInfo: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true };
-  const publisher = new Redis(url, options);
-  const subscriber = new Redis(url, { ...options, maxRetriesPerRequest: null, enableOfflineQueue: true });
-  const listeners = new Map<string, Set<BusListener>>();
+  const base = {
+    disableClientInfo: true,
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+  };
+  const publisher = new Redis(url, { ...base, commandTimeout: 2_000 });
+  const subscriber = new Redis(url, { ...base, autoResubscribe: false });
+  const channels = new Map<string, Channel>();
   const resyncListeners = new Set<() => void>();
   let everReady = false;
 
   for (const [name, client] of [['publisher', publisher], ['subscriber', subscriber]] as const) {
-    client.on('error', (error) => logger.warn({ err: error.message, client: name }, 'redis error'));
+    // One line per outage and one per recovery, not one per reconnection attempt.
+    let down = false;
+    client.on('error', (error) => {
+      if (!down) logger.warn({ err: error.message, client: name }, 'redis unavailable; live delivery falls back to polling the log');
+      down = true;
+    });
+    client.on('ready', () => {
+      if (down) logger.info({ client: name }, 'redis is back');
+      down = false;
+    });
   }
+
+  let publisherEverReady = false;
+  publisher.on('ready', () => {
+    // The relay held its backlog while it could not publish: wake it (and the streams) right away.
+    if (publisherEverReady) for (const listener of resyncListeners) listener();
+    publisherEverReady = true;
+  });
   subscriber.on('ready', () => {
-    // ioredis re-subscribes on reconnect, but messages published meanwhile are gone.
-    if (everReady) for (const listener of resyncListeners) listener();
+    const wasReady = everReady;
     everReady = true;
+    const names = [...channels.keys()].map((buyerId) => CHANNEL_PREFIX + buyerId);
+    // Messages published while we were away are gone: once the channels are live again, listeners
+    // read what they missed from the log.
+    const resubscribed = names.length ? subscriber.subscribe(...names).then(() => true, () => false) : Promise.resolve(true);
+    void resubscribed.then((ok) => {
+      if (ok && wasReady) for (const listener of resyncListeners) listener();
+    });
   });
   subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => {
     const buyerId = channel.toString().slice(CHANNEL_PREFIX.length);
-    const set = listeners.get(buyerId);
-    if (!set?.size) return;
+    const entry = channels.get(buyerId);
+    if (!entry?.listeners.size) return;
     let changes: LoggedStatusChange[];
     try {
       changes = (JSON.parse(message.toString()) as WireChange[]).map(fromWire);
@@ -80,7 +117,7 @@ export async function createRedisBus(url: string, logger: Logger): Promise<Event
       logger.error({ err: error, channel: channel.toString() }, 'unreadable pub/sub message dropped');
       return;
     }
-    for (const listener of set) listener(changes);
+    for (const listener of entry.listeners) listener(changes);
   });
 
   await Promise.all([publisher.connect(), subscriber.connect()]);
@@ -91,18 +128,22 @@ export async function createRedisBus(url: string, logger: Logger): Promise<Event
       await publisher.publish(CHANNEL_PREFIX + buyerId, JSON.stringify(changes.map(toWire)));
     },
     async subscribe(buyerId, listener) {
-      let set = listeners.get(buyerId);
-      if (!set) {
-        set = new Set();
-        listeners.set(buyerId, set);
+      let entry = channels.get(buyerId);
+      if (!entry) {
+        entry = { listeners: new Set(), active: null };
+        channels.set(buyerId, entry);
       }
-      set.add(listener);
-      if (set.size === 1) await subscriber.subscribe(CHANNEL_PREFIX + buyerId);
+      entry.listeners.add(listener);
+      // Every subscriber of a channel waits for the same SUBSCRIBE, not only the first one.
+      if (!entry.active && subscriber.status === 'ready') {
+        entry.active = subscriber.subscribe(CHANNEL_PREFIX + buyerId).then(() => {}, () => {});
+      }
+      if (entry.active) await entry.active;
       return () => {
-        const current = listeners.get(buyerId);
-        if (!current?.delete(listener) || current.size > 0) return;
-        listeners.delete(buyerId);
-        subscriber.unsubscribe(CHANNEL_PREFIX + buyerId).catch(() => {});
+        const current = channels.get(buyerId);
+        if (!current?.listeners.delete(listener) || current.listeners.size > 0) return;
+        channels.delete(buyerId);
+        if (subscriber.status === 'ready') subscriber.unsubscribe(CHANNEL_PREFIX + buyerId).catch(() => {});
       };
     },
     onResync(listener) {
@@ -115,4 +156,10 @@ export async function createRedisBus(url: string, logger: Logger): Promise<Event
       subscriber.disconnect();
     },
   };
+}
+
+interface Channel {
+  listeners: Set<BusListener>;
+  /** The SUBSCRIBE for this channel (settled once Redis answered or the connection dropped). */
+  active: Promise<void> | null;
 }

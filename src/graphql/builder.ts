@@ -43,6 +43,8 @@ export const builder = new SchemaBuilder<{
     decodeGlobalID: (globalId) => decodeGlobalId(globalId),
   },
   scopeAuth: {
+    // Check a subscription's scopes once, when it starts (SSE has no connection_init to refuse at).
+    authorizeOnSubscribe: true,
     authScopes: (ctx) => ({
       authenticated: ctx.actor !== null,
       admin: ctx.actor?.roles.has('ADMIN') ?? false,
