@@ -1,4 +1,5 @@
 import type { PrismaClient } from '../generated/prisma/client.ts';
+import { createJobRunner } from '../jobs/job-runner.ts';
 import type { Logger } from '../logger.ts';
 import { readStatusChanges } from './event-log.ts';
 import type { EventBus } from './pubsub.ts';
@@ -33,10 +34,6 @@ export function createOutboxRelay(deps: {
   pollIntervalMs: number;
 }): OutboxRelay {
   const { prisma, bus, logger } = deps;
-  let running: Promise<void> | null = null;
-  let again = false;
-  let timer: NodeJS.Timeout | null = null;
-  let stopped = true;
 
   /** One round; returns true when it published something (there may be more). */
   async function round(): Promise<boolean> {
@@ -67,59 +64,17 @@ export function createOutboxRelay(deps: {
     }, { timeout: 30_000 });
   }
 
-  async function runUntilIdle(): Promise<void> {
-    do {
-      again = false;
-      try {
-        while (await round()) {
-          /* keep going while there is work */
-        }
-      } catch (error) {
-        // Bus or database unavailable: positions did not advance; the poll retries.
-        logger.warn({ err: (error as Error).message }, 'outbox relay round failed; will retry');
-        return;
-      }
-    } while (again);
-  }
-
-  function kick() {
-    if (running) {
-      again = true;
-      return;
-    }
-    running = runUntilIdle().finally(() => {
-      running = null;
-    });
-  }
-
-  bus.onResync(() => {
-    if (!stopped) kick();
-  });
-
-  function schedule() {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      kick();
-      schedule();
-    }, deps.pollIntervalMs);
-    timer.unref();
-  }
+  // The same single-flight, kick-or-poll loop as every background task (src/jobs/job-runner.ts).
+  const runner = createJobRunner(
+    [{ name: 'outbox-relay', run: async () => ((await round()) ? 1 : 0), failureLevel: 'warn' }],
+    { pollIntervalMs: deps.pollIntervalMs, logger },
+  );
+  bus.onResync(() => runner.kick());
 
   return {
-    kick,
-    async drain() {
-      kick();
-      while (running) await running;
-    },
-    start() {
-      stopped = false;
-      kick();
-      schedule();
-    },
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      while (running) await running;
-    },
+    kick: () => runner.kick(),
+    drain: () => runner.drain(),
+    start: () => runner.start(),
+    stop: () => runner.stop(),
   };
 }

@@ -11,6 +11,8 @@ export interface Task {
   name: string;
   /** Returns how many items it handled; 0 means nothing was due. */
   run(): Promise<number>;
+  /** How loudly a failed round is logged (default error; 'warn' for expected outages). */
+  failureLevel?: 'warn' | 'error';
 }
 
 export interface JobRunner {
@@ -35,7 +37,7 @@ export function createJobRunner(tasks: Task[], options: { pollIntervalMs: number
           /* more may be due */
         }
       } catch (error) {
-        options.logger.error({ err: error, task: task.name }, 'background task failed; will retry on next poll');
+        options.logger[task.failureLevel ?? 'error']({ err: error, task: task.name }, 'background task failed; will retry on next poll');
         return;
       }
     } while (again.has(task.name) && !stopped);
