@@ -7,5 +7,3 @@ export interface Actor {
   readonly roles: ReadonlySet<Role>;
   readonly scaEnrolled: boolean;
 }
-
-export const hasRole = (actor: Actor, ...roles: Role[]) => roles.some((role) => actor.roles.has(role));

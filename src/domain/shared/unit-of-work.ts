@@ -59,13 +59,3 @@ export async function inTransaction<T>(
   if (logged > 0) deps.onCommitted();
   return result;
 }
-
-/** Row lock on one tenant-owned row; returns false when the row does not exist for this buyer. */
-export async function lockRow(tx: Tx, table: string, id: string, buyerId: string): Promise<boolean> {
-  const rows = await tx.$queryRawUnsafe<unknown[]>(
-    `SELECT 1 FROM ${table} WHERE id = $1::uuid AND buyer_id = $2::uuid FOR UPDATE`,
-    id,
-    buyerId,
-  );
-  return rows.length > 0;
-}
