@@ -1,0 +1,50 @@
+import type { AppServices } from './app-services.ts';
+import { createTokenService } from './auth/tokens.ts';
+import type { Config } from './config.ts';
+import { openDatabase } from './db/database.ts';
+import { createTenantDbFactory } from './db/tenant.ts';
+import type { DomainDeps } from './domain/shared/unit-of-work.ts';
+import { createLiveStatusChanges } from './events/live-stream.ts';
+import { createOutboxRelay } from './events/outbox-relay.ts';
+import { createInProcessBus, createRedisBus } from './events/pubsub.ts';
+import { createRateLimiter } from './graphql/limits.ts';
+import { createJobRunner } from './jobs/job-runner.ts';
+import { backgroundTasks, VALIDATION_TASK } from './jobs/tasks.ts';
+import type { Logger } from './logger.ts';
+
+export interface ServiceOptions {
+  logger: Logger;
+  now?: () => Date;
+  /** Sees every SQL statement (tests use it to count queries). */
+  onQuery?: (sql: string) => void;
+}
+
+/** Opens the database and pub/sub and wires the long-lived services of one instance; starts nothing. */
+export async function createServices(config: Readonly<Config>, options: ServiceOptions): Promise<AppServices> {
+  const { logger } = options;
+  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, logger, onQuery: options.onQuery });
+  const bus = config.redisUrl ? await createRedisBus(config.redisUrl, logger) : createInProcessBus();
+  const prisma = database.prisma;
+  const relay = createOutboxRelay({ prisma, bus, logger, pollIntervalMs: config.pollIntervalMs });
+  const domain: DomainDeps = {
+    prisma,
+    tenantDb: createTenantDbFactory(prisma),
+    now: options.now ?? (() => new Date()),
+    sandbox: config.sandbox,
+    onCommitted: () => relay.kick(),
+    onWorkQueued: () => jobs.kick(VALIDATION_TASK),
+  };
+  const jobs = createJobRunner(backgroundTasks(domain, config), { pollIntervalMs: config.pollIntervalMs, logger });
+  return {
+    config,
+    logger,
+    database,
+    domain,
+    tokens: createTokenService(config.jwtSecret, config.jwtTtlSeconds),
+    bus,
+    relay,
+    jobs,
+    rateLimiter: createRateLimiter(config.rateLimitPerMinute, config.redisUrl),
+    live: createLiveStatusChanges(prisma, bus, { pollIntervalMs: config.pollIntervalMs }),
+  };
+}

@@ -1,0 +1,64 @@
+import type { Server } from 'node:http';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import type { AppServices } from '../app-services.ts';
+import { authenticate } from '../graphql/context-factory.ts';
+import type { GatewayYoga } from '../graphql/yoga.ts';
+import { guardSlowSubscriber } from './slow-subscriber.ts';
+import { maskStreamErrors, refuseOperation, WS_KEEP_ALIVE_MS } from './ws-options.ts';
+
+export interface GraphqlWsEndpoint {
+  /** Closes every socket (1001) and stops accepting new ones. */
+  close(): Promise<void>;
+}
+
+/** graphql-transport-ws on the GraphQL path: token at connection_init, yoga's envelop per operation. */
+export function attachGraphqlWs(server: Server, yoga: GatewayYoga, services: AppServices, maskError: (error: unknown) => Error): GraphqlWsEndpoint {
+  const { config, logger } = services;
+  // Frames larger than an HTTP body may be are refused by ws itself (close 1009) before parsing.
+  const sockets = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: config.maxRequestBytes });
+  // Registered before useServer, so every socket is guarded before graphql-ws sends on it.
+  sockets.on('connection', (socket, request) => guardSlowSubscriber(socket, {
+    onTooSlow: (why) => logger.info({ why, remote: request.socket.remoteAddress }, 'closed a subscriber that fell too far behind (4008)'),
+  }));
+  const wsServer = useServer(
+    {
+      // Close reasons and error messages never carry internal details.
+      isProd: true,
+      // Unauthenticated sockets are refused at connection_init (graphql-ws closes with 4403).
+      onConnect: async (ctx) => {
+        const actor = await authenticate(services, ctx.connectionParams?.authorization as string | undefined);
+        return actor !== null;
+      },
+      execute: (args: any) => args.rootValue.execute(args),
+      subscribe: (args: any) => args.rootValue.subscribe(args),
+      onSubscribe: async (ctx, _id, params) => {
+        try {
+          const enveloped = yoga.getEnveloped({ connectionParams: ctx.connectionParams, params } as never);
+          const document = enveloped.parse(params.query);
+          const errors = enveloped.validate(enveloped.schema, document);
+          if (errors.length) return errors;
+          return {
+            schema: enveloped.schema,
+            operationName: params.operationName,
+            document,
+            variableValues: params.variables,
+            contextValue: await enveloped.contextFactory(),
+            rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
+          };
+        } catch (error) {
+          return refuseOperation(maskError)(error);
+        }
+      },
+      onError: (_ctx, _id, _payload, errors) => maskStreamErrors(maskError)(errors),
+    },
+    sockets,
+    WS_KEEP_ALIVE_MS,
+  );
+  return {
+    async close() {
+      for (const socket of sockets.clients) socket.close(1001, 'Server shutting down');
+      await wsServer.dispose();
+    },
+  };
+}

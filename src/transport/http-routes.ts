@@ -1,0 +1,30 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AppServices } from '../app-services.ts';
+
+type Listener = (req: IncomingMessage, res: ServerResponse) => unknown;
+
+/**
+ * The plain HTTP routes around the GraphQL endpoint: liveness, readiness and the body-size limit.
+ * Everything else goes to `next` (yoga).
+ */
+export function createHttpRoutes(services: AppServices, next: Listener): Listener {
+  const { config, database, bus } = services;
+  return async (req, res) => {
+    if (req.url === '/health') return json(res, 200, { status: 'ok' });
+    if (req.url === '/ready') {
+      const databaseUp = await database.ping();
+      const redis = bus.kind === 'redis' ? (bus.healthy() ? 'up' : 'down') : 'not-configured';
+      // Redis only degrades live delivery (the log is the truth), so it does not decide readiness.
+      return json(res, databaseUp ? 200 : 503, { status: databaseUp ? 'ready' : 'unavailable', database: databaseUp ? 'up' : 'down', redis });
+    }
+    if (Number(req.headers['content-length'] ?? 0) > config.maxRequestBytes) {
+      return json(res, 413, { errors: [{ message: 'Request body too large', extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+    }
+    return next(req, res);
+  };
+}
+
+export function json(res: ServerResponse, status: number, body: unknown) {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
