@@ -7,11 +7,13 @@ import { createGatewayYoga } from './graphql/yoga.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createServices } from './services.ts';
 import { attachGraphqlWs } from './transport/graphql-ws.ts';
-import { createHttpRoutes } from './transport/http-routes.ts';
+import { createHttpRoutes, json, serveMetrics } from './transport/http-routes.ts';
 
 export interface App {
   readonly services: AppServices;
   readonly server: Server;
+  /** The separate /metrics listener when METRICS_PORT is set. */
+  readonly metricsServer: Server | null;
   /** Listens on config.port (0 → any free port); resolves with the URL of /graphql. */
   start(): Promise<string>;
   /** Graceful: stop accepting, finish in-flight requests, close sockets, jobs, pub/sub and database. */
@@ -33,16 +35,28 @@ export async function buildApp(config: Readonly<Config>, options: BuildAppOption
   const yoga = createGatewayYoga(services, maskError);
   const server = createServer(createHttpRoutes(services, yoga.requestListener));
   const ws = attachGraphqlWs(server, yoga, services, maskError);
+  // METRICS_PORT keeps /metrics off the public port (scraped on an internal network only).
+  const metricsServer =
+    config.metricsPort === null
+      ? null
+      : createServer((req, res) => (req.url === '/metrics' ? serveMetrics(services, res) : json(res, 404, { error: 'not found' })));
 
   let started = false;
   return {
     services,
     server,
+    metricsServer,
     async start() {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => resolve());
       });
+      if (metricsServer) {
+        await new Promise<void>((resolve, reject) => {
+          metricsServer.once('error', reject);
+          metricsServer.listen(config.metricsPort!, config.host, () => resolve());
+        });
+      }
       started = true;
       services.relay.start();
       if (config.runJobs) services.jobs.start();
@@ -58,6 +72,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildAppOption
         const grace = setTimeout(() => server.closeAllConnections(), 10_000);
         await closed;
         clearTimeout(grace);
+        if (metricsServer) await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
       }
       await services.jobs.stop();
       await services.relay.stop();

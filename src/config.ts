@@ -24,6 +24,8 @@ export interface Config {
   maxRequestBytes: number;
   /** Requests per caller per minute; 0 disables the limit. */
   rateLimitPerMinute: number;
+  /** Serve /metrics on this port only (null: on the main port, beside /graphql). */
+  metricsPort: number | null;
 }
 
 export interface AutopilotConfig {
@@ -112,5 +114,6 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     logLevel: env.LOG_LEVEL || 'info',
     maxRequestBytes: int(env, 'MAX_REQUEST_BYTES', 16 * 1024 * 1024, 1024),
     rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 1200, 0),
+    metricsPort: env.METRICS_PORT ? int(env, 'METRICS_PORT', 0, 0, 65535) : null,
   });
 }

@@ -11,6 +11,8 @@ import { createRateLimiter } from './graphql/limits.ts';
 import { createJobRunner } from './jobs/job-runner.ts';
 import { backgroundTasks, VALIDATION_TASK } from './jobs/tasks.ts';
 import type { Logger } from './logger.ts';
+import { createMetrics, type Metrics } from './observability/metrics.ts';
+import type { PrismaClient } from './generated/prisma/client.ts';
 
 export interface ServiceOptions {
   logger: Logger;
@@ -25,7 +27,8 @@ export async function createServices(config: Readonly<Config>, options: ServiceO
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, logger, onQuery: options.onQuery });
   const bus = config.redisUrl ? await createRedisBus(config.redisUrl, logger) : createInProcessBus();
   const prisma = database.prisma;
-  const relay = createOutboxRelay({ prisma, bus, logger, pollIntervalMs: config.pollIntervalMs });
+  const metrics = createGatewayMetrics(prisma, logger);
+  const relay = createOutboxRelay({ prisma, bus, logger, pollIntervalMs: config.pollIntervalMs, onFailure: metrics.onJobFailure });
   const domain: DomainDeps = {
     prisma,
     tenantDb: createTenantDbFactory(prisma),
@@ -34,7 +37,7 @@ export async function createServices(config: Readonly<Config>, options: ServiceO
     onCommitted: () => relay.kick(),
     onWorkQueued: () => jobs.kick(VALIDATION_TASK),
   };
-  const jobs = createJobRunner(backgroundTasks(domain, config), { pollIntervalMs: config.pollIntervalMs, logger });
+  const jobs = createJobRunner(backgroundTasks(domain, config), { pollIntervalMs: config.pollIntervalMs, logger, onFailure: metrics.onJobFailure });
   return {
     config,
     logger,
@@ -46,5 +49,29 @@ export async function createServices(config: Readonly<Config>, options: ServiceO
     jobs,
     rateLimiter: createRateLimiter(config.rateLimitPerMinute, config.redisUrl),
     live: createLiveStatusChanges(prisma, bus, { pollIntervalMs: config.pollIntervalMs }),
+    metrics,
   };
+}
+
+/** Metrics whose database gauges are read at scrape time; a failed read shows NaN, not a 500. */
+function createGatewayMetrics(prisma: PrismaClient, logger: Logger): Metrics {
+  const orNaN = async (what: string, read: () => Promise<number>) => {
+    try {
+      return await read();
+    } catch (error) {
+      logger.warn({ err: error, gauge: what }, 'metrics: gauge could not be read');
+      return Number.NaN;
+    }
+  };
+  return createMetrics({
+    outboxLag: () =>
+      orNaN('outbox lag', async () => {
+        const [row] = await prisma.$queryRawUnsafe<{ lag: bigint | null }[]>(
+          'SELECT SUM(b.event_seq - p.published_seq) AS lag FROM event_relay_positions p JOIN buyers b ON b.id = p.buyer_id',
+        );
+        return Number(row?.lag ?? 0);
+      }),
+    idempotencyClaimsInProgress: () =>
+      orNaN('idempotency claims', () => prisma.idempotencyRecord.count({ where: { state: 'IN_PROGRESS', expiresAt: { gt: new Date() } } })),
+  });
 }

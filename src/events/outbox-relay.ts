@@ -32,6 +32,7 @@ export function createOutboxRelay(deps: {
   bus: EventBus;
   logger: Logger;
   pollIntervalMs: number;
+  onFailure?: (task: string) => void;
 }): OutboxRelay {
   const { prisma, bus, logger } = deps;
 
@@ -67,7 +68,7 @@ export function createOutboxRelay(deps: {
   // The same single-flight, kick-or-poll loop as every background task (src/jobs/job-runner.ts).
   const runner = createJobRunner(
     [{ name: 'outbox-relay', run: async () => ((await round()) ? 1 : 0), failureLevel: 'warn' }],
-    { pollIntervalMs: deps.pollIntervalMs, logger },
+    { pollIntervalMs: deps.pollIntervalMs, logger, onFailure: deps.onFailure },
   );
   bus.onResync(() => runner.kick());
 

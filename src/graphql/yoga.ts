@@ -23,6 +23,7 @@ export function createGatewayYoga(services: AppServices, maskError: (error: unkn
     landingPage: false,
     maskedErrors: { maskError },
     plugins: [
+      services.metrics.plugin(),
       ...queryLimitPlugins(config.sandbox),
       // Compiled execution for queries: the dashboard's reads return ~1,000 objects and are bound by
       // Node CPU. Mutations and subscriptions keep the reference executor.

@@ -23,7 +23,14 @@ export interface JobRunner {
   stop(): Promise<void>;
 }
 
-export function createJobRunner(tasks: Task[], options: { pollIntervalMs: number; logger: Logger }): JobRunner {
+export interface JobRunnerOptions {
+  pollIntervalMs: number;
+  logger: Logger;
+  /** Sees every failed round (metrics count them per task). */
+  onFailure?: (task: string) => void;
+}
+
+export function createJobRunner(tasks: Task[], options: JobRunnerOptions): JobRunner {
   const running = new Map<string, Promise<void>>();
   const again = new Set<string>();
   let timer: NodeJS.Timeout | null = null;
@@ -38,6 +45,7 @@ export function createJobRunner(tasks: Task[], options: { pollIntervalMs: number
         }
       } catch (error) {
         options.logger[task.failureLevel ?? 'error']({ err: error, task: task.name }, 'background task failed; will retry on next poll');
+        options.onFailure?.(task.name);
         return;
       }
     } while (again.has(task.name) && !stopped);

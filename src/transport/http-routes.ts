@@ -17,11 +17,19 @@ export function createHttpRoutes(services: AppServices, next: Listener): Listene
       // Redis only degrades live delivery (the log is the truth), so it does not decide readiness.
       return json(res, databaseUp ? 200 : 503, { status: databaseUp ? 'ready' : 'unavailable', database: databaseUp ? 'up' : 'down', redis });
     }
+    if (req.url === '/metrics' && config.metricsPort === null) return serveMetrics(services, res);
     if (Number(req.headers['content-length'] ?? 0) > config.maxRequestBytes) {
       return json(res, 413, { errors: [{ message: 'Request body too large', extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
     }
     return next(req, res);
   };
+}
+
+/** Prometheus text exposition (src/observability/metrics.ts). */
+export async function serveMetrics(services: AppServices, res: ServerResponse) {
+  const { contentType, body } = await services.metrics.render();
+  res.writeHead(200, { 'content-type': contentType });
+  res.end(body);
 }
 
 export function json(res: ServerResponse, status: number, body: unknown) {
