@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { defaultLogFormat, type LogFormat } from './logger.ts';
 
 /** Environment parsed once into a frozen, typed object. Bad values stop the process with a clear message. */
 export interface Config {
@@ -21,6 +22,12 @@ export interface Config {
   /** Run background work on this instance (false: an API-only instance). */
   runJobs: boolean;
   logLevel: string;
+  /** json (production) or pretty (a developer's terminal). */
+  logFormat: LogFormat;
+  /** OTLP/HTTP collector for traces (OTEL_EXPORTER_OTLP_ENDPOINT); null: tracing off, at no cost. */
+  otlpEndpoint: string | null;
+  /** service.name of the traces (OTEL_SERVICE_NAME). */
+  serviceName: string;
   maxRequestBytes: number;
   /** Requests per caller per minute; 0 disables the limit. */
   rateLimitPerMinute: number;
@@ -68,6 +75,13 @@ function ratio(env: Env, name: string, fallback: number): number {
   return value;
 }
 
+function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(values as readonly string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${values.join(', ')}, got "${raw}"`);
+  return raw as T;
+}
+
 function url(env: Env, name: string, protocols: string[]): string | null {
   const raw = env[name];
   if (!raw) return null;
@@ -112,6 +126,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     pollIntervalMs: int(env, 'POLL_INTERVAL_MS', 1000, 10),
     runJobs: bool(env, 'RUN_JOBS', true),
     logLevel: env.LOG_LEVEL || 'info',
+    logFormat: oneOf(env, 'LOG_FORMAT', ['json', 'pretty'] as const, defaultLogFormat(env)),
+    otlpEndpoint: url(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']),
+    serviceName: env.OTEL_SERVICE_NAME || 'payment-run-gateway',
     maxRequestBytes: int(env, 'MAX_REQUEST_BYTES', 16 * 1024 * 1024, 1024),
     rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 1200, 0),
     metricsPort: env.METRICS_PORT ? int(env, 'METRICS_PORT', 0, 0, 65535) : null,

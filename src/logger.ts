@@ -1,7 +1,42 @@
+import { createRequire } from 'node:module';
+import { trace } from '@opentelemetry/api';
 import { pino, type Logger } from 'pino';
 
 export type { Logger };
+export type LogFormat = 'json' | 'pretty';
 
-export function createLogger(level: string): Logger {
-  return pino({ level, base: undefined, redact: ['req.headers.authorization', 'req.headers["x-api-key"]'] });
+/**
+ * pino: JSON lines in production (one object per line for the log shipper), readable lines on a
+ * developer's terminal. Every line written inside a trace carries its trace_id and span_id, so logs
+ * and traces join up; outside a trace (or with tracing off) the mixin adds nothing.
+ */
+export function createLogger(level: string, format: LogFormat = 'json', destination?: { write(line: string): void }): Logger {
+  const options = {
+    level,
+    base: undefined,
+    redact: ['req.headers.authorization', 'req.headers["x-api-key"]'],
+    mixin() {
+      const span = trace.getActiveSpan()?.spanContext();
+      return span ? { trace_id: span.traceId, span_id: span.spanId } : {};
+    },
+  };
+  if (format === 'pretty' && prettyAvailable()) {
+    return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } });
+  }
+  return destination ? pino(options, destination) : pino(options);
+}
+
+/** Pretty on a terminal outside production; JSON everywhere else (pipes, containers, CI). */
+export function defaultLogFormat(env: Record<string, string | undefined> = process.env): LogFormat {
+  return process.stdout.isTTY && env.NODE_ENV !== 'production' ? 'pretty' : 'json';
+}
+
+/** pino-pretty is a dev dependency: a production install falls back to JSON instead of crashing. */
+function prettyAvailable(): boolean {
+  try {
+    createRequire(import.meta.url).resolve('pino-pretty');
+    return true;
+  } catch {
+    return false;
+  }
 }

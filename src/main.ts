@@ -1,6 +1,5 @@
-import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
-import { seedDemo } from './sandbox/demo-seed.ts';
+import { startTracing } from './observability/tracing.ts';
 
 let config;
 try {
@@ -13,10 +12,15 @@ try {
   throw error;
 }
 
+// Tracing first, the app after: the instrumentations patch pg, ioredis and http as they are imported.
+const tracing = config.otlpEndpoint ? await startTracing({ serviceName: config.serviceName }) : null;
+const { buildApp } = await import('./app.ts');
+const { seedDemo } = await import('./sandbox/demo-seed.ts');
+
 const app = await buildApp(config);
 const { logger } = app.services;
 const url = await app.start();
-logger.info({ url, database: app.services.database.kind, pubsub: app.services.bus.kind, sandbox: config.sandbox }, 'gateway listening');
+logger.info({ url, database: app.services.database.kind, pubsub: app.services.bus.kind, sandbox: config.sandbox, tracing: Boolean(tracing) }, 'gateway listening');
 if (config.seedDemo) await seedDemo(app.services, url);
 
 let stopping = false;
@@ -27,6 +31,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     logger.info({ signal }, 'shutting down');
     try {
       await app.stop();
+      await tracing?.shutdown();
       process.exit(0);
     } catch (error) {
       logger.error({ err: error }, 'unclean shutdown');

@@ -5,6 +5,7 @@ import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { AppServices } from '../app-services.ts';
 import { createContextFactory, type InitialContext } from './context-factory.ts';
 import type { GraphQLContext } from './context.ts';
+import { useOperationTracing } from '../observability/tracing-plugin.ts';
 import { useIdempotency } from './idempotency.ts';
 import { queryLimitPlugins } from './limits.ts';
 import { schema } from './schema.ts';
@@ -28,6 +29,8 @@ export function createGatewayYoga(services: AppServices, maskError: (error: unkn
       // Compiled execution for queries: the dashboard's reads return ~1,000 objects and are bound by
       // Node CPU. Mutations and subscriptions keep the reference executor.
       useGraphQlJit({}, { enableIf: (args) => getOperationAST(args.document, args.operationName)?.operation === 'query' }),
+      // After graphql-jit: it wraps whichever executor is in place.
+      useOperationTracing(),
       useIdempotency(domain.prisma, domain.now, maskError),
       ...(config.sandbox ? [] : [disableIntrospection]),
     ],
