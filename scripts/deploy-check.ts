@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { parse as parseYaml } from 'yaml';
 
 const run = promisify(execFile);
 
@@ -224,10 +225,88 @@ export async function tempDir(prefix = 'gateway-image-'): Promise<string> {
 
 export { exists, rm };
 
+/** Settings the gateway reads: every `env.NAME`, `env['NAME']` or `helper(env, 'NAME')` in src/config.ts. */
+export function settingsRead(configSource: string): Set<string> {
+  const names = new Set<string>();
+  for (const match of configSource.matchAll(/\benv(?:\.([A-Z][A-Z0-9_]*)|\[['"]([A-Z][A-Z0-9_]*)['"]\]|,\s*['"]([A-Z][A-Z0-9_]*)['"])/g)) {
+    names.add((match[1] ?? match[2] ?? match[3])!);
+  }
+  return names;
+}
+
+/** NAME of every `NAME=` or `# NAME=` line. */
+export function settingsListed(envExample: string): Set<string> {
+  return new Set([...envExample.matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=/gm)].map((match) => match[1]!));
+}
+
+/** `${VAR}`, `${VAR:-default}` and `${VAR:?message}` as compose substitutes them. */
+export function interpolate(value: string, vars: Record<string, string>): string {
+  return value.replace(/\$\{([A-Z0-9_]+)(?::([-?])([^}]*))?\}/g, (_, name: string, kind?: string, rest?: string) => {
+    const set = vars[name];
+    if (set !== undefined && set !== '') return set;
+    if (kind === '-') return rest ?? '';
+    throw new Error(`compose.yaml needs ${name}: ${rest ?? 'not set'}`);
+  });
+}
+
+export interface Gateway {
+  service: string;
+  environment: Record<string, string>;
+}
+
+/**
+ * Reads compose.yaml, deploy/nginx.conf, .env.example and src/config.ts together and lists what
+ * disagrees; returns the gateway services with their environment (interpolated with `vars`).
+ */
+export async function checkDeploymentFiles(context: string, vars: Record<string, string>): Promise<{ problems: string[]; gateways: Gateway[] }> {
+  const problems: string[] = [];
+  const file = (name: string) => readFile(join(context, name), 'utf8');
+  const [composeText, nginx, envExample, configSource, dockerfile] = await Promise.all([
+    file('compose.yaml'),
+    file('deploy/nginx.conf'),
+    file('.env.example'),
+    file('src/config.ts'),
+    file('Dockerfile'),
+  ]);
+  const compose = parseYaml(composeText, { merge: true }) as {
+    services: Record<string, { build?: unknown; image?: string; environment?: Record<string, string>; ports?: string[]; healthcheck?: unknown; depends_on?: Record<string, { condition?: string }> }>;
+  };
+  const read = settingsRead(configSource);
+  const listed = settingsListed(envExample);
+  for (const name of read) if (!listed.has(name)) problems.push(`.env.example does not list ${name} (read in src/config.ts)`);
+  for (const name of listed) if (!read.has(name)) problems.push(`.env.example lists ${name}, which src/config.ts does not read`);
+
+  const services = Object.entries(compose.services);
+  const gateways = services.filter(([, service]) => service.build !== undefined);
+  if (gateways.length < 2) problems.push('compose.yaml should run at least two gateway instances');
+  const exposed = /^EXPOSE\s+(\d+)/m.exec(dockerfile)?.[1];
+  const upstream = new Set([...nginx.matchAll(/^\s*server\s+([\w.-]+):(\d+)\s*;/gm)].map((m) => `${m[1]}:${m[2]}`));
+  const result: Gateway[] = [];
+  for (const [name, service] of gateways) {
+    if (service.build !== '.') problems.push(`${name}: build should be "." (the checked Dockerfile)`);
+    const environment = Object.fromEntries(Object.entries(service.environment ?? {}).map(([key, value]) => [key, interpolate(String(value), vars)]));
+    for (const key of Object.keys(environment)) if (!read.has(key)) problems.push(`${name}: sets ${key}, which src/config.ts does not read`);
+    const port = environment.PORT ?? exposed ?? '4000';
+    if (port !== exposed) problems.push(`${name}: PORT ${port} differs from the Dockerfile's EXPOSE ${exposed}`);
+    if (!upstream.has(`${name}:${port}`)) problems.push(`deploy/nginx.conf does not route to ${name}:${port}`);
+    for (const dependency of ['postgres', 'redis']) {
+      if (service.depends_on?.[dependency]?.condition !== 'service_healthy') problems.push(`${name}: should wait for ${dependency} to be healthy`);
+      if (!compose.services[dependency]?.healthcheck) problems.push(`${dependency}: needs a healthcheck`);
+    }
+    result.push({ service: name, environment });
+  }
+  for (const entry of upstream) if (!gateways.some(([name]) => entry.startsWith(`${name}:`))) problems.push(`deploy/nginx.conf routes to ${entry}, no such gateway service`);
+  const published = services.filter(([, service]) => service.ports?.length);
+  if (published.length !== 1 || published[0]![1].build !== undefined) problems.push('exactly one service (the proxy) should publish a port');
+  return { problems, gateways: result };
+}
+
 async function main() {
   const context = fileURLToPath(new URL('..', import.meta.url));
   const databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) throw new Error('DATABASE_URL is required (a PostgreSQL database the gateway may migrate)');
+  const { problems } = await checkDeploymentFiles(context, { JWT_SECRET: 'deploy-check-secret-of-at-least-32-characters', API_KEY: 'deploy-check' });
+  if (problems.length) throw new Error(`deployment files disagree:\n- ${problems.join('\n- ')}`);
   const out = await tempDir();
   try {
     const built = Date.now();

@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { buildStages, rm, start, tempDir, waitHealthy, type Container, type Stage } from '../../scripts/deploy-check.ts';
+import { buildStages, checkDeploymentFiles, rm, start, tempDir, waitHealthy, type Container, type Stage } from '../../scripts/deploy-check.ts';
 
 /**
  * The production path, exactly as the Dockerfile describes it: a build stage that compiles with
@@ -88,5 +88,49 @@ describe('production build (Dockerfile stages, without Docker)', () => {
 
     expect(await container.stop()).toBe(0);
     container = undefined;
+  });
+
+  it('compose.yaml: the files agree, and two instances on one database and one Redis serve the same data', async () => {
+    const { problems, gateways } = await checkDeploymentFiles(context, {
+      JWT_SECRET: 'compose-check-secret-of-at-least-32-characters',
+      API_KEY: 'compose-check-key',
+    });
+    expect(problems).toEqual([]);
+    expect(gateways.length).toBeGreaterThanOrEqual(2);
+
+    // compose's environment for each gateway; only the addresses differ outside the compose network.
+    const instances: { url: string; metrics: string; container: Container }[] = [];
+    try {
+      for (const gateway of gateways) {
+        const [port, metricsPort] = [await freePort(), await freePort()];
+        const container = start(runtime, {
+          ...gateway.environment,
+          DATABASE_URL: inject('databaseUrl'),
+          REDIS_URL: inject('redisUrl'),
+          PORT: String(port),
+          METRICS_PORT: String(metricsPort),
+          HOST: '127.0.0.1',
+        });
+        instances.push({ url: `http://127.0.0.1:${port}/graphql`, metrics: `http://127.0.0.1:${metricsPort}/metrics`, container });
+      }
+      await Promise.all(instances.map(({ container }) => waitHealthy(container)));
+      const [first, second] = instances as [(typeof instances)[0], (typeof instances)[0]];
+
+      const email = `compose-${Date.now()}@test.example`;
+      const created = await graphql(
+        first.url,
+        'mutation($input: CreateBuyerInput!) { createBuyer(input: $input) { id } }',
+        { input: { name: 'Compose Check Ltd', supportedCurrencies: ['GBP'], admin: { email, name: 'Admin', password: 'correct-horse-battery' } } },
+        { 'x-api-key': 'compose-check-key' },
+      );
+      expect(created.errors).toBeUndefined();
+      // Signed in on one instance, served by the other: one database, one JWT secret.
+      const login = await graphql(second.url, 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }', { e: email, p: 'correct-horse-battery' });
+      const viewer = await graphql(first.url, '{ viewer { email } }', {}, { authorization: `Bearer ${login.data?.login.token}` });
+      expect(viewer.data?.viewer.email).toBe(email);
+      for (const { metrics } of instances) expect(await (await fetch(metrics)).text()).toContain('gateway_graphql_operations_total');
+    } finally {
+      await Promise.all(instances.map(({ container }) => container.stop()));
+    }
   });
 });
