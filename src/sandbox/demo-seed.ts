@@ -3,6 +3,7 @@ import { createBuyer } from '../domain/buyer/buyer.commands.ts';
 import { linkAccount } from '../domain/linked-account/linked-account.commands.ts';
 import { createUser } from '../domain/user/user.commands.ts';
 import { loadActor } from '../domain/user/user.queries.ts';
+import { seedDemoRuns } from './demo-runs.ts';
 
 /**
  * First start in embedded mode: a demo buyer with a CREATOR, an SCA-enrolled CONTROLLER and a linked
@@ -26,16 +27,27 @@ export async function seedDemo(services: AppServices, graphqlUrl: string, print 
     });
     const admin = await domain.prisma.user.findUniqueOrThrow({ where: { email: DEMO.admin } });
     const adminActor = (await loadActor(domain.prisma, admin.id, buyer.id))!;
-    await createUser(domain, adminActor, { email: DEMO.creator, name: 'Chris Creator', password: DEMO.password, roles: ['CREATOR'] });
+    const creator = await createUser(domain, adminActor, { email: DEMO.creator, name: 'Chris Creator', password: DEMO.password, roles: ['CREATOR'] });
     const controller = await createUser(domain, adminActor, {
       email: DEMO.controller, name: 'Casey Controller', password: DEMO.password, roles: ['CONTROLLER'],
     });
     await domain.tenantDb(buyer.id).user.update({ where: { id: controller.id }, data: { scaEnrolled: true } });
-    await linkAccount(domain, adminActor, {
+    const gbp = await linkAccount(domain, adminActor, {
       institutionCode: 'SANDBOX_BANK_GB',
       friendlyName: 'Demo operating account',
       accountIdentification: { fasterPayments: { accountNumber: '12345678', sortCode: '400000' } },
     });
+    await linkAccount(domain, adminActor, {
+      institutionCode: 'SANDBOX_BANK_EU',
+      friendlyName: 'Demo euro account',
+      accountIdentification: { sepa: { iban: 'DE89370400440532013000', bankIdentifierCode: 'COBADEFFXXX' } },
+    });
+    // Runs need the sandbox's simulated bank; a demo seeded outside the sandbox has users and accounts only.
+    if (domain.sandbox) {
+      const creatorActor = (await loadActor(domain.prisma, creator.id, buyer.id))!;
+      const controllerActor = (await loadActor(domain.prisma, controller.id, buyer.id))!;
+      await seedDemoRuns(domain, { creator: creatorActor, controller: controllerActor }, gbp.id);
+    }
     logger.info({ buyerId: buyer.id }, 'demo buyer seeded');
   }
   if (!print) return;

@@ -10,7 +10,12 @@ import { graphql } from '../generated/index.ts';
 import { Login } from '../helpers/factories.ts';
 import { GraphQLTestClient } from '../helpers/graphql-client.ts';
 
-const DemoView = graphql(`query DemoView { viewer { email roles scaEnrolled } linkedAccounts { status institution { code } } institutions { code } }`);
+const DemoView = graphql(`query DemoView { viewer { email roles scaEnrolled } linkedAccounts { status currency institution { code } } institutions { code } }`);
+const DemoRuns = graphql(`
+  query DemoRuns {
+    paymentRuns(first: 10) { edges { node { paymentRunRef status payables(first: 10) { edges { node { status validationOutcomes { match } } } } } } }
+  }
+`);
 
 /** The newcomer's path: no DATABASE_URL, no REDIS_URL → PGlite on disk, in-process pub/sub, demo data. */
 describe('embedded mode', () => {
@@ -20,7 +25,8 @@ describe('embedded mode', () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'gateway-embedded-'));
-    const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1' });
+    // The autopilot would settle the demo's executing run a few seconds later; here it holds still.
+    const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', AUTOPILOT: 'false' });
     expect(config).toMatchObject({ databaseUrl: null, redisUrl: null, seedDemo: true, sandbox: true });
     app = await buildApp(config, { logger: createLogger('silent') });
     url = await app.start();
@@ -41,8 +47,22 @@ describe('embedded mode', () => {
     const { login } = await new GraphQLTestClient(url).data(Login, { email: DEMO.controller, password: DEMO.password });
     const view = await new GraphQLTestClient(url, { authorization: `Bearer ${login.token}` }).data(DemoView);
     expect(view.viewer).toEqual({ email: DEMO.controller, roles: ['CONTROLLER'], scaEnrolled: true });
-    expect(view.linkedAccounts).toEqual([{ status: 'LINKED', institution: { code: 'SANDBOX_BANK_GB' } }]);
+    expect(view.linkedAccounts).toEqual(expect.arrayContaining([
+      { status: 'LINKED', currency: 'GBP', institution: { code: 'SANDBOX_BANK_GB' } },
+      { status: 'LINKED', currency: 'EUR', institution: { code: 'SANDBOX_BANK_EU' } },
+    ]));
     expect(view.institutions).toHaveLength(4);
+  });
+
+  it('seeds runs in several states, so the first screen is not empty', async () => {
+    const { login } = await new GraphQLTestClient(url).data(Login, { email: DEMO.creator, password: DEMO.password });
+    const { paymentRuns } = await new GraphQLTestClient(url, { authorization: `Bearer ${login.token}` }).data(DemoRuns);
+    const runs = new Map(paymentRuns.edges.map(({ node }) => [node.paymentRunRef, node] as const));
+    expect(runs.get('DEMO-OCT')!.status).toBe('COMPLETED');
+    expect(runs.get('DEMO-NOV')!.status).toBe('EXECUTING');
+    expect(runs.get('DEMO-NOV')!.payables.edges.map(({ node }) => node.status).sort()).toEqual(['COMPLETED', 'EXECUTING', 'EXECUTING']);
+    expect(runs.get('DEMO-DEC')!.status).toBe('PENDING_CONFIRMATION');
+    expect(runs.get('DEMO-DEC')!.payables.edges.map(({ node }) => node.validationOutcomes[0]?.match)).toEqual(['EXACT_MATCH', 'CLOSE_MATCH', 'NO_MATCH']);
   });
 
   it('seeds only once', async () => {
