@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { printSchema } from 'graphql';
+import {
+  isEnumType, isInputObjectType, isInterfaceType, isIntrospectionType, isObjectType, isSpecifiedScalarType, printSchema,
+} from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { schema } from '../src/graphql/schema.ts';
+import { descriptionGaps, schema } from '../src/graphql/schema.ts';
 
 describe('schema.graphql', () => {
   it('is the printed Pothos schema (run `npm run schema:print` after changing types)', async () => {
@@ -16,5 +18,27 @@ describe('schema.graphql', () => {
       'createBuyer', 'login', 'createUser', 'setUserRoles', 'enrolScaDevice', 'verifyScaEnrolment', 'linkAccount', 'unlinkAccount',
     ]));
     expect(Object.keys(schema.getSubscriptionType()!.getFields())).toEqual(['statusChanged']);
+  });
+
+  it('describes every type, field, argument and enum value; mutations name their roles and allowed states', () => {
+    expect(descriptionGaps.missing).toEqual([]);
+    const undescribed: string[] = [];
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (isIntrospectionType(type) || isSpecifiedScalarType(type)) continue;
+      if (!type.description?.trim()) undescribed.push(type.name);
+      if (isObjectType(type) || isInterfaceType(type) || isInputObjectType(type)) {
+        for (const field of Object.values(type.getFields())) {
+          if (!field.description?.trim()) undescribed.push(`${type.name}.${field.name}`);
+          for (const arg of 'args' in field ? field.args : []) if (!arg.description?.trim()) undescribed.push(`${type.name}.${field.name}(${arg.name}:)`);
+        }
+      }
+      if (isEnumType(type)) for (const value of type.getValues()) if (!value.description?.trim()) undescribed.push(`${type.name}.${value.name}`);
+    }
+    expect(undescribed).toEqual([]);
+    expect(descriptionGaps.unused, 'entries in src/graphql/descriptions.ts that describe nothing').toEqual([]);
+    const vague = Object.values(schema.getMutationType()!.getFields())
+      .filter((field) => !/Roles: .+\. Allowed when: .+\./s.test(field.description ?? ''))
+      .map((field) => field.name);
+    expect(vague).toEqual([]);
   });
 });
