@@ -29,7 +29,7 @@ export interface BuildAppOptions {
 
 /** Composes one gateway instance: services, the GraphQL endpoint, HTTP routes, WebSocket, lifecycle. */
 export async function buildApp(config: Readonly<Config>, options: BuildAppOptions = {}): Promise<App> {
-  const logger = options.logger ?? createLogger(config.logLevel, config.logFormat);
+  const logger = options.logger ?? createLogger(config.logLevel, undefined, config.logFormat);
   const services = await createServices(config, { ...options, logger });
   const maskError = createErrorMasker(logger);
   const yoga = createGatewayYoga(services, maskError);

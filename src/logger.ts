@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { trace } from '@opentelemetry/api';
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 export type LogFormat = 'json' | 'pretty';
@@ -10,7 +10,8 @@ export type LogFormat = 'json' | 'pretty';
  * developer's terminal. Every line written inside a trace carries its trace_id and span_id, so logs
  * and traces join up; outside a trace (or with tracing off) the mixin adds nothing.
  */
-export function createLogger(level: string, format: LogFormat = 'json', destination?: { write(line: string): void }): Logger {
+/** JSON lines to stdout, or to `destination` (tests read them); `pretty` only on stdout. */
+export function createLogger(level: string, destination?: DestinationStream, format: LogFormat = 'json'): Logger {
   const options = {
     level,
     base: undefined,
@@ -20,7 +21,7 @@ export function createLogger(level: string, format: LogFormat = 'json', destinat
       return span ? { trace_id: span.traceId, span_id: span.spanId } : {};
     },
   };
-  if (format === 'pretty' && prettyAvailable()) {
+  if (format === 'pretty' && !destination && prettyAvailable()) {
     return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } });
   }
   return destination ? pino(options, destination) : pino(options);

@@ -78,7 +78,7 @@ describe('OpenTelemetry traces', () => {
     const { trace } = await import('@opentelemetry/api');
     const { createLogger } = await import('../../src/logger.ts');
     const lines: string[] = [];
-    const logger = createLogger('info', 'json', { write: (line) => void lines.push(line) });
+    const logger = createLogger('info', { write: (line: string) => void lines.push(line) });
     logger.info('outside');
     expect(JSON.parse(lines[0]!).trace_id).toBeUndefined();
     trace.getTracer('test').startActiveSpan('outer', (span) => {
