@@ -15,7 +15,7 @@ export interface Metrics {
   /** The yoga/envelop plugin counting operations, their durations and open subscriptions. */
   plugin(): Plugin;
   onJobFailure(task: string): void;
-  /** For webhook delivery: call once per attempt with its outcome (e.g. delivered, failed, gave_up). */
+  /** For webhook delivery: call once per attempt with its outcome (success, failure, disabled). */
   onWebhookDelivery(outcome: string): void;
 }
 
@@ -111,10 +111,12 @@ export function createMetrics(sources: MetricsSources): Metrics {
     for (const error of result.errors ?? []) errors.inc({ code: codeOf(error) });
   };
 
-  // Both counters start at 0 for every outcome, so rate() works from the first scrape.
+  // Counters start at 0 for every known outcome, so rate() works from the first scrape.
   for (const type of ['query', 'mutation', 'subscription'] as const) {
     for (const outcome of ['success', 'error'] as const) operations.inc({ type, outcome }, 0);
   }
+  // The outcomes webhook delivery reports (src/domain/webhook on its branch).
+  for (const outcome of ['success', 'failure', 'disabled']) webhookDeliveries.inc({ outcome }, 0);
 
   const plugin = (): Plugin => ({
     onValidate({ params }) {

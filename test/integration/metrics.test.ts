@@ -128,12 +128,12 @@ describe('GET /metrics', () => {
   });
 
   it('counts webhook deliveries through the callback webhooks call', async () => {
-    expect((await scrape()).text).toContain('# TYPE gateway_webhook_deliveries_total counter');
-    app.app.services.metrics.onWebhookDelivery('delivered');
-    app.app.services.metrics.onWebhookDelivery('failed');
+    expect((await scrape()).value('gateway_webhook_deliveries_total', { outcome: 'success' })).toBe(0);
+    app.app.services.metrics.onWebhookDelivery('success');
+    app.app.services.metrics.onWebhookDelivery('failure');
     const m = await scrape();
-    expect(m.value('gateway_webhook_deliveries_total', { outcome: 'delivered' })).toBe(1);
-    expect(m.value('gateway_webhook_deliveries_total', { outcome: 'failed' })).toBe(1);
+    expect(m.value('gateway_webhook_deliveries_total', { outcome: 'success' })).toBe(1);
+    expect(m.value('gateway_webhook_deliveries_total', { outcome: 'failure' })).toBe(1);
   });
 
   it('exposes the process defaults', async () => {
