@@ -1,6 +1,10 @@
 import autocannon from 'autocannon';
 import { benchApp, benchBuyer, gbpPayables, gql, ms, waitForStatus } from './support.ts';
 
+/** The dashboard's main read; bench/peers runs the same one against PostGraphile and the SQL floor. */
+export const DASHBOARD_QUERY = `{ paymentRuns(first: 50) { totalCount edges { node { id status payableCount totalAmount { currency amount }
+  payables(first: 20) { totalCount edges { node { id status reference amount { amount currency } supplier { name } } } } } } } }`;
+
 /**
  * Issue 3's figures: accepting a 10,000-payable run, the time until it is PENDING_CONFIRMATION,
  * and the dashboard's main read (50 runs with their first 20 payables) under 20 connections.
@@ -22,8 +26,7 @@ export async function benchPaymentRuns(): Promise<Record<string, string>> {
     for (let i = 0; i < 49; i++) {
       await gql(url, `mutation($input: CreatePaymentRunInput!) { createPaymentRun(input: $input) { id } }`, { input: { payables: payables.slice(0, 25) } }, token);
     }
-    const query = `{ paymentRuns(first: 50) { totalCount edges { node { id status payableCount totalAmount { currency amount }
-      payables(first: 20) { totalCount edges { node { id status reference amount { amount currency } supplier { name } } } } } } } }`;
+    const query = DASHBOARD_QUERY;
     const result = await autocannon({
       url,
       method: 'POST',
