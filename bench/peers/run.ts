@@ -5,6 +5,7 @@
 // whose order rotates, so that load from elsewhere on the machine falls on every target alike.
 // Knobs: ROUNDS (3), SECONDS per target per round (5), CONNECTIONS (20). Not part of the tests.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -17,13 +18,26 @@ const SECONDS = Number(process.env.SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 20);
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
-interface Target { name: string; url: string; body: string; headers?: Record<string, string> }
-interface Figure { rps: number; p50: number; p99: number; errors: number }
+interface Target { name: string; url: string; body: string; headers?: Record<string, string>; pid: number }
+interface Figure { rps: number; p50: number; p99: number; errors: number; cpuMs: number }
 
 const children: ChildProcess[] = [];
 
-/** Starts a server script in its own process and resolves with the URL it prints. */
-function startServer(args: string[], env: Record<string, string>): Promise<string> {
+/**
+ * CPU time (user + system, ms) a process has used so far, from /proc (Linux); NaN elsewhere. CPU per
+ * request holds steadier than req/s when other work shares the machine.
+ */
+function cpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Starts a server script in its own process and resolves with the URL it prints (and its pid). */
+function startServer(args: string[], env: Record<string, string>): Promise<{ url: string; pid: number }> {
   const child = spawn(process.execPath, args, { env: { ...process.env, NODE_ENV: 'production', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   return new Promise((resolve, reject) => {
@@ -31,7 +45,7 @@ function startServer(args: string[], env: Record<string, string>): Promise<strin
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const match = /LISTENING (\S+)/.exec(out);
-      if (match) resolve(match[1]!);
+      if (match) resolve({ url: match[1]!, pid: child.pid! });
     });
     child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
   });
@@ -46,11 +60,13 @@ async function post(target: Target): Promise<any> {
 }
 
 async function measure(target: Target): Promise<Figure> {
+  const cpuBefore = cpuMs(target.pid);
   const result = await autocannon({
     url: target.url, method: 'POST', connections: CONNECTIONS, duration: SECONDS,
     headers: { 'content-type': 'application/json', ...target.headers }, body: target.body,
   });
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx };
+  const cpu = (cpuMs(target.pid) - cpuBefore) / result.requests.total;
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx, cpuMs: cpu };
 }
 
 /** ROUNDS rounds; each round visits every target once, starting one further along each time. */
@@ -70,16 +86,18 @@ const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.le
 
 function report(title: string, targets: Target[], figures: Figure[][]): void {
   console.log(`\n## ${title} (${ROUNDS} rounds x ${SECONDS} s, ${CONNECTIONS} connections)`);
-  console.log('| target | req/s (mean of rounds) | per round | p50 ms | p99 ms | errors |');
-  console.log('|---|---|---|---|---|---|');
+  console.log('| target | req/s (mean of rounds) | per round | p50 ms | p99 ms | server CPU ms per request | errors |');
+  console.log('|---|---|---|---|---|---|---|');
   targets.forEach((target, i) => {
     const f = figures[i]!;
     console.log(`| ${target.name} | ${mean(f.map((x) => x.rps)).toFixed(0)} | ${f.map((x) => x.rps.toFixed(0)).join(' / ')} | ` +
-      `${median(f.map((x) => x.p50))} | ${median(f.map((x) => x.p99))} | ${f.reduce((a, x) => a + x.errors, 0)} |`);
+      `${median(f.map((x) => x.p50))} | ${median(f.map((x) => x.p99))} | ${median(f.map((x) => x.cpuMs)).toFixed(2)} | ${f.reduce((a, x) => a + x.errors, 0)} |`);
   });
   for (let i = 1; i < targets.length; i++) {
     const ratios = figures[0]!.map((g, round) => g.rps / figures[i]![round]!.rps);
-    console.log(`- ${targets[0]!.name} / ${targets[i]!.name}: ${median(ratios).toFixed(2)}x (median of paired rounds; rounds ${ratios.map((r) => r.toFixed(2)).join(', ')})`);
+    const cpuRatio = median(figures[i]!.map((x) => x.cpuMs)) / median(figures[0]!.map((x) => x.cpuMs));
+    console.log(`- ${targets[0]!.name} / ${targets[i]!.name}: ${median(ratios).toFixed(2)}x req/s (median of paired rounds; rounds ${ratios.map((r) => r.toFixed(2)).join(', ')}); ` +
+      `by server CPU per request ${cpuRatio.toFixed(2)}x`);
   }
 }
 
@@ -93,7 +111,7 @@ databaseUrl.pathname = `/${dbName}`;
 
 try {
   console.log(`# bench:peers on ${cpus().length} cores (${cpus()[0]?.model}), node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-  const gatewayUrl = await startServer(['--import', 'tsx', here('./gateway-server.ts')], {
+  const gateway = await startServer(['--import', 'tsx', here('./gateway-server.ts')], {
     DATABASE_URL: databaseUrl.href, REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     JWT_SECRET: 'bench-secret-that-is-at-least-32-characters', API_KEY: 'bench-key', PORT: '0', HOST: '127.0.0.1',
     SEED_DEMO: 'false', LOG_LEVEL: 'error',
@@ -101,6 +119,7 @@ try {
     RATE_LIMIT_PER_MINUTE: '1000000000',
   });
 
+  const gatewayUrl = gateway.url;
   // Seed through the gateway's own API: 50 runs of 25 payables, each validated before measuring.
   const token = await benchBuyer(gatewayUrl);
   const ids: string[] = [];
@@ -114,7 +133,7 @@ try {
   const { rows: [buyer] } = await db.query<{ id: string }>('SELECT id FROM buyers');
   await db.end();
 
-  const [postgraphileUrl, floorUrl, helloUrl] = await Promise.all([
+  const [postgraphile, floor, hello] = await Promise.all([
     startServer([here('./postgraphile-server.mjs')], { DATABASE_URL: databaseUrl.href, NODE_ENV: process.env.PEER_NODE_ENV ?? 'production' }),
     startServer([here('./floor-server.mjs')], { DATABASE_URL: databaseUrl.href, BUYER_ID: buyer!.id }),
     startServer([here('./hello-server.mjs')], {}),
@@ -126,13 +145,13 @@ try {
     payablesByPaymentRunId(first: 20, orderBy: POSITION_ASC) { totalCount edges { node { id status reference amount currency supplierName } } } } } } }`;
   const auth = { authorization: `Bearer ${token}` };
   const read: Target[] = [
-    { name: 'gateway', url: gatewayUrl, body: JSON.stringify({ query: DASHBOARD_QUERY }), headers: auth },
-    { name: 'PostGraphile 5.1.5', url: postgraphileUrl, body: JSON.stringify({ query: postgraphileQuery }) },
-    { name: 'SQL floor', url: floorUrl, body: JSON.stringify({ query: DASHBOARD_QUERY }) },
+    { name: 'gateway', url: gatewayUrl, pid: gateway.pid, body: JSON.stringify({ query: DASHBOARD_QUERY }), headers: auth },
+    { name: 'PostGraphile 5.1.5', ...postgraphile, body: JSON.stringify({ query: postgraphileQuery }) },
+    { name: 'SQL floor', ...floor, body: JSON.stringify({ query: DASHBOARD_QUERY }) },
   ];
   const small: Target[] = [
-    { name: 'gateway { viewer { id } }', url: gatewayUrl, body: JSON.stringify({ query: '{ viewer { id } }' }), headers: auth },
-    { name: 'graphql-yoga { hello }', url: helloUrl, body: JSON.stringify({ query: '{ hello }' }) },
+    { name: 'gateway { viewer { id } }', url: gatewayUrl, pid: gateway.pid, body: JSON.stringify({ query: '{ viewer { id } }' }), headers: auth },
+    { name: 'graphql-yoga { hello }', ...hello, body: JSON.stringify({ query: '{ hello }' }) },
   ];
 
   // Same answer from every target before any timing: the floor's body must equal the gateway's.
