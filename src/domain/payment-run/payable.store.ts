@@ -53,7 +53,7 @@ const PAYABLE: readonly PayableColumn[] = [
 
 /**
  * Inserts every payable of a new run (QUEUED, positions 0..n-1) in one statement; returns ids in
- * position order. A 10,000-payable run would send 15 arrays of 10,000, most of them all NULL (a GBP
+ * position order. A 10,000-payable run would send 16 arrays of 10,000, most of them all NULL (a GBP
  * run has no IBANs, most have no addresses) or one repeated value (the supplier type): such columns
  * go as one scalar or not at all, so the driver escapes and PostgreSQL parses only what varies.
  */
