@@ -4,6 +4,7 @@ import { encodeGlobalId } from '../../src/graphql/ids.ts';
 import { createTenant, Login, type Tenant } from '../helpers/factories.ts';
 import { CreateRun, createRun, gbpPayable, UpdatePayables } from '../helpers/payment-runs.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
+import { connectWs } from '../helpers/ws-client.ts';
 
 /**
  * Hostile input (CONTRACT.md §12): every malformed request answers with a contract code, the cost
@@ -134,6 +135,25 @@ describe('every error carries a contract code', () => {
       payables: [{ payableId: paymentRun.payables.edges[0]!.node.id, supplier: { ...gbpPayable(0).supplier, name: '\n ' } }],
     });
     expect(update.extensions).toMatchObject({ code: 'BAD_USER_INPUT', invalidFields: [{ fieldName: 'payables[0].supplier.name', error: 'REQUIRED' }] });
+  });
+});
+
+describe('over WebSocket', () => {
+  it('answers subscriptions with the same codes', async () => {
+    const ws = connectWs(app.url, tenant.admin.token);
+    try {
+      const nul = ws.subscribeText('subscription($a: String) { statusChanged(after: $a) { cursor } }', { a: 'x\u0000' });
+      const unknownField = ws.subscribeText('subscription { statusChanged { nope } }');
+      const negative = ws.subscribeText('subscription { statusChanged { entity { ... on PaymentRun { payables(first: -1) { totalCount } } } } }');
+      const costly = ws.subscribeText(`subscription { statusChanged { entity { ... on PaymentRun { payables(first: 500) { edges { node {
+        paymentRun { payables(first: 500) { edges { cursor } } } } } } } } } }`);
+      for (const subscription of [nul, unknownField, negative, costly]) await subscription.ended();
+      expect([nul, unknownField, negative, costly].map((s) => s.errors.map((e) => e.extensions?.code))).toEqual([
+        ['BAD_USER_INPUT'], ['BAD_USER_INPUT'], ['BAD_USER_INPUT'], ['QUERY_TOO_COMPLEX'],
+      ]);
+    } finally {
+      await ws.dispose();
+    }
   });
 });
 
