@@ -104,9 +104,14 @@ describe('every error carries a contract code', () => {
     );
     expect(codes(user)).toEqual(['BAD_USER_INPUT']);
     expect(user.errors![0]!.extensions?.invalidFields).toEqual([{ fieldName: 'i.name', error: 'REGEX', params: { reason: 'NUL_CHARACTER' } }]);
+    const runs = async () => ((await tenant.creator.client.data('{ paymentRuns { totalCount } }' as never)) as { paymentRuns: { totalCount: number } }).paymentRuns.totalCount;
+    const before = await runs();
     const payable = gbpPayable(0);
     payable.supplier.name = 'Acme\u0000';
     expect(codes(await tenant.creator.client.request(CreateRun, { input: { payables: [payable] } }))).toEqual(['BAD_USER_INPUT']);
+    expect(await runs()).toBe(before);
+    const { users } = await tenant.admin.client.data('{ users { email } }' as never) as { users: { email: string }[] };
+    expect(users.map((u) => u.email)).not.toContain('nul@test.example');
   });
 
   it('answers QUERY_TOO_COMPLEX for documents over the depth or alias limits', async () => {
