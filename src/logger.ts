@@ -1,24 +1,29 @@
 import { createRequire } from 'node:module';
 import { trace } from '@opentelemetry/api';
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { currentRequest } from './transport/request-context.ts';
 
 export type { Logger };
 export type LogFormat = 'json' | 'pretty';
 
 /**
  * pino: JSON lines in production (one object per line for the log shipper), readable lines on a
- * developer's terminal. Every line written inside a trace carries its trace_id and span_id, so logs
- * and traces join up; outside a trace (or with tracing off) the mixin adds nothing.
+ * developer's terminal. Lines written while serving an HTTP request name it (x-request-id), and
+ * lines written inside a trace carry its trace_id and span_id, so logs, requests and traces join up.
+ * JSON lines go to stdout, or to `destination` (tests read them); `pretty` only on stdout.
  */
-/** JSON lines to stdout, or to `destination` (tests read them); `pretty` only on stdout. */
 export function createLogger(level: string, destination?: DestinationStream, format: LogFormat = 'json'): Logger {
   const options = {
     level,
     base: undefined,
     redact: ['req.headers.authorization', 'req.headers["x-api-key"]'],
     mixin() {
+      const request = currentRequest();
       const span = trace.getActiveSpan()?.spanContext();
-      return span ? { trace_id: span.traceId, span_id: span.spanId } : {};
+      return {
+        ...(request ? { requestId: request.requestId } : {}),
+        ...(span ? { trace_id: span.traceId, span_id: span.spanId } : {}),
+      };
     },
   };
   if (format === 'pretty' && !destination && prettyAvailable()) {

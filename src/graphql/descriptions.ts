@@ -12,7 +12,7 @@ import {
  * when anything in the schema has no description, and when an entry here describes nothing.
  */
 const PAGING_ARGS: Record<string, string> = {
-  first: 'Return at most this many items from the start (after `after`); 0 to 1000.',
+  first: 'Return at most this many items from the start (after `after`); default 50, at most 500.',
   after: 'Return items after this cursor (an `endCursor` or an edge `cursor` from an earlier page).',
   last: 'Return at most this many items from the end (before `before`).',
   before: 'Return items before this cursor.',
