@@ -129,7 +129,7 @@ function webhookConfig(env: Env, sandbox: boolean, jwtSecret: string | null): We
   const timeoutMs = int(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000);
   const leaseMs = int(env, 'WEBHOOK_LEASE_MS', 30_000, 1_000);
   // A claim must outlive the longest request it may still start, or two instances could overlap.
-  if (leaseMs < timeoutMs + 1_000) throw new ConfigError('WEBHOOK_LEASE_MS must exceed WEBHOOK_TIMEOUT_MS by at least 1000');
+  if (leaseMs < 2 * timeoutMs) throw new ConfigError('WEBHOOK_LEASE_MS must be at least twice WEBHOOK_TIMEOUT_MS');
   return Object.freeze({
     allowPrivateUrls: bool(env, 'WEBHOOK_ALLOW_PRIVATE_URLS', sandbox),
     retryBaseMs: int(env, 'WEBHOOK_RETRY_BASE_MS', 30_000, 1, 3_600_000),

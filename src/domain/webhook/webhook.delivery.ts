@@ -68,7 +68,7 @@ export interface WebhookDeliverer {
 }
 
 /** Room left in a lease before a request may start: the request's timeout plus this margin. */
-const LEASE_MARGIN_MS = 1_000;
+const LEASE_MARGIN_MS = 500;
 
 const isSuccess = (result: WebhookAttemptResult) => result.error === null && result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
 
