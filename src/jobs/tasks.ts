@@ -19,6 +19,20 @@ export interface TaskWorkers {
 }
 
 /** Every background task of one gateway instance, in the order a drain runs them. */
+/** Old attempt records go in chunks; once none are left, the next look is a minute later (not every poll). */
+function webhookPruning(domain: DomainDeps, config: Readonly<Config>): Task {
+  let nextLook = 0;
+  return {
+    name: 'webhook-delivery-pruning',
+    async run() {
+      if (Date.now() < nextLook) return 0;
+      const deleted = await pruneDeliveries(domain.prisma, config.webhooks.retentionDays);
+      if (deleted === 0) nextLook = Date.now() + 60_000;
+      return deleted;
+    },
+  };
+}
+
 export function backgroundTasks(domain: DomainDeps, config: Readonly<Config>, workers: TaskWorkers): Task[] {
   return [
     { name: VALIDATION_TASK, run: () => validateQueuedRuns(domain) },
@@ -27,6 +41,6 @@ export function backgroundTasks(domain: DomainDeps, config: Readonly<Config>, wo
     ...(config.sandbox && config.autopilot.enabled ? [{ name: 'sandbox-autopilot', run: () => runAutopilot(domain, config.autopilot) }] : []),
     { name: 'idempotency-cleanup', run: () => deleteExpiredIdempotencyRecords(domain.prisma, domain.now()) },
     { name: WEBHOOK_DELIVERY_TASK, run: () => workers.webhooks.run(), stop: () => workers.webhooks.stop() },
-    { name: 'webhook-delivery-pruning', run: () => pruneDeliveries(domain.prisma, config.webhooks.retentionDays) },
+    webhookPruning(domain, config),
   ];
 }

@@ -1,5 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pruneDeliveries } from '../../src/domain/webhook/webhook.store.ts';
 import { createTenant, type Tenant } from '../helpers/factories.ts';
 import { SimulateFunds, SimulatePayable, authoriseAll, fundedRun, readFunding, startIsolatedApp } from '../helpers/funding.ts';
 import { CancelRun, createRun, gbpPayable } from '../helpers/payment-runs.ts';
@@ -170,6 +171,20 @@ describe('managing endpoints', () => {
     expect((await tenant.admin.client.data(DeleteEndpoint, { id: endpoint.id })).deleteWebhookEndpoint).toBe(true);
     expect((await tenant.admin.client.error(DeleteEndpoint, { id: endpoint.id })).extensions?.code).toBe('NOT_FOUND');
     expect((await tenant.admin.client.data(ListEndpoints)).webhookEndpoints).toEqual([]);
+  });
+
+  it('prunes attempt records older than the retention', async () => {
+    const tenant = await createTenant(app);
+    const { endpoint } = await endpointFor(tenant, '/pruned', { entityTypes: ['PAYMENT_RUN'] });
+    await createRun(tenant.creator, [gbpPayable(0)]);
+    await receiver.waitFor(() => receiver.accepted('/pruned').length >= 2, 'both run events');
+    const prisma = app.app.services.database.prisma;
+    const endpointId = Buffer.from(endpoint.id, 'base64url').toString().split(':')[1]!;
+    const [oldest] = await prisma.webhookDelivery.findMany({ where: { endpointId }, orderBy: { id: 'asc' }, take: 1 });
+    await prisma.webhookDelivery.update({ where: { id: oldest!.id }, data: { createdAt: new Date(Date.now() - 31 * 86_400_000) } });
+    expect(await pruneDeliveries(prisma, 30)).toBeGreaterThanOrEqual(1);
+    expect(await prisma.webhookDelivery.count({ where: { endpointId } })).toBe(1);
+    expect(await pruneDeliveries(prisma, 30)).toBe(0);
   });
 
   it('refuses malformed input with BAD_USER_INPUT', async () => {
