@@ -29,7 +29,9 @@ const USER_AGENT = 'payment-run-gateway-webhooks/1';
 export function createWebhookSender(options: WebhookSenderOptions): WebhookSender {
   const maxResponseBytes = options.maxResponseBytes ?? 4096;
   const resolve = options.resolve ?? dnsLookup;
-  const agentOptions = { keepAlive: true, maxSockets: options.maxSocketsPerHost ?? 2, scheduling: 'lifo' as const };
+  // Idle sockets are dropped after 4 s, before the 5 s a Node receiver keeps them (a common default):
+  // reusing one the receiver is closing fails the request for nothing.
+  const agentOptions = { keepAlive: true, timeout: 4_000, maxSockets: options.maxSocketsPerHost ?? 2, scheduling: 'lifo' as const };
   const agents = { 'http:': new http.Agent(agentOptions), 'https:': new https.Agent(agentOptions) };
 
   /** dns.lookup, refusing private answers unless allowed. */
@@ -44,17 +46,28 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
     });
   }) as unknown as LookupFunction;
 
-  function send(request: WebhookRequest): Promise<WebhookAttemptResult> {
+  /**
+   * One attempt. A request on a reused keep-alive socket that the receiver closed meanwhile fails
+   * before the receiver read it (ECONNRESET/EPIPE): it is sent once more on a fresh connection, as
+   * Node's documentation suggests, instead of waiting out a retry delay.
+   */
+  async function send(request: WebhookRequest): Promise<WebhookAttemptResult> {
     const started = performance.now();
+    const first = await sendOnce(request, started);
+    if (!first.staleSocket) return first.result;
+    return (await sendOnce(request, started)).result;
+  }
+
+  function sendOnce(request: WebhookRequest, started: number): Promise<{ result: WebhookAttemptResult; staleSocket: boolean }> {
     const elapsed = () => Math.round(performance.now() - started);
     return new Promise((resolvePromise) => {
       let settled = false;
       let timer: NodeJS.Timeout | undefined;
-      const done = (statusCode: number | null, error: string | null) => {
+      const done = (statusCode: number | null, error: string | null, staleSocket = false) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        resolvePromise({ statusCode, error, durationMs: elapsed() });
+        resolvePromise({ result: { statusCode, error, durationMs: elapsed() }, staleSocket });
       };
       let url: URL;
       try {
@@ -77,8 +90,11 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
       timer = setTimeout(() => {
         done(null, `No answer within ${options.timeoutMs} ms`);
         req.destroy();
-      }, options.timeoutMs);
-      req.on('error', (error) => done(null, error.message));
+      }, Math.max(1, options.timeoutMs - elapsed()));
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        const stale = req.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
+        done(null, error.message, stale);
+      });
       req.on('response', (res) => {
         const status = res.statusCode ?? null;
         const ok = status !== null && status >= 200 && status < 300;

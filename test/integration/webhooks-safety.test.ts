@@ -52,8 +52,13 @@ describe('the HTTP sender', () => {
   let port: number;
   let hits = 0;
   beforeAll(async () => {
+    const requestsPerSocket = new WeakMap<object, number>();
     server = createServer((req, res) => {
       hits++;
+      const onSocket = (requestsPerSocket.get(req.socket) ?? 0) + 1;
+      requestsPerSocket.set(req.socket, onSocket);
+      // A receiver that closes idle keep-alive connections: the second request on one is cut unread.
+      if (req.url === '/closes-idle' && onSocket > 1) return void req.socket.destroy();
       req.resume();
       if (req.url === '/redirect') return void res.writeHead(302, { location: 'http://127.0.0.1:1/elsewhere' }).end();
       if (req.url === '/huge') return void res.writeHead(500).end('x'.repeat(1024 * 1024));
@@ -87,6 +92,13 @@ describe('the HTTP sender', () => {
     const sandbox = createWebhookSender({ timeoutMs: 2000, allowPrivateAddresses: true, resolve: rebinding });
     expect(await sandbox.send(request(`http://hooks.example.com:${port}/in`))).toMatchObject({ statusCode: 204, error: null });
     sandbox.close();
+  });
+
+  it('sends once more on a fresh connection when a reused keep-alive socket was closed by the receiver', async () => {
+    const sender = createWebhookSender({ timeoutMs: 2000, allowPrivateAddresses: true });
+    expect(await sender.send(request(`http://127.0.0.1:${port}/closes-idle`))).toMatchObject({ statusCode: 204, error: null });
+    expect(await sender.send(request(`http://127.0.0.1:${port}/closes-idle`))).toMatchObject({ statusCode: 204, error: null });
+    sender.close();
   });
 
   it('follows no redirect, reads a few KiB of an answer at most, and gives up at the timeout', async () => {
