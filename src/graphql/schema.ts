@@ -7,6 +7,7 @@ import './types/status-change.ts';
 import './types/payable.ts';
 import './types/payment-run.ts';
 import './types/payment-run.operations.ts';
+import './types/payment-run.viewer.ts';
 import './types/funding.ts';
 import './types/funding.operations.ts';
 

@@ -90,7 +90,7 @@ function decodePosition(cursor: string | null | undefined): number | null {
   return Number(match[1]);
 }
 
-const loaders = (ctx: GraphQLContext) =>
+export const loaders = (ctx: GraphQLContext) =>
   (ctx.payableLoaders ??= createPayableLoaders(ctx.services.database.query, ctx.actor!.buyerId));
 
 /** The page of payables under a run, funding group or batch, batched across parents (see loaders.ts). */
