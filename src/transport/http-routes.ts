@@ -1,11 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppServices } from '../app-services.ts';
+import { serveWeb } from './static-web.ts';
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => unknown;
 
 /**
- * The plain HTTP routes around the GraphQL endpoint: liveness, readiness and the body-size limit.
- * Everything else goes to `next` (yoga).
+ * The plain HTTP routes around the GraphQL endpoint: liveness, readiness, the dashboard's files and
+ * the body-size limit. Everything else goes to `next` (yoga).
  */
 export function createHttpRoutes(services: AppServices, next: Listener): Listener {
   const { config, database, bus } = services;
@@ -17,6 +18,7 @@ export function createHttpRoutes(services: AppServices, next: Listener): Listene
       // Redis only degrades live delivery (the log is the truth), so it does not decide readiness.
       return json(res, databaseUp ? 200 : 503, { status: databaseUp ? 'ready' : 'unavailable', database: databaseUp ? 'up' : 'down', redis });
     }
+    if (await serveWeb(req, res)) return;
     if (Number(req.headers['content-length'] ?? 0) > config.maxRequestBytes) {
       return json(res, 413, { errors: [{ message: 'Request body too large', extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
     }
