@@ -23,6 +23,8 @@ export interface CellError {
 }
 
 export interface ParsedCsv {
+  /** The known columns the file has, in the file's order. */
+  columns: CsvColumn[];
   rows: Row[];
   payables: PayableInput[];
   errors: CellError[];
@@ -47,7 +49,8 @@ export function parsePayablesCsv(source: string): ParsedCsv {
   const rows = parsed.data;
   if (rows.length === 0) errors.push({ row: 2, column: null, message: 'The file holds no payables' });
   const payables = rows.map((row, index) => toPayable(row, rowOfIndex(index), errors));
-  return { rows, payables, errors };
+  const columns = (parsed.meta.fields ?? []).filter((f): f is CsvColumn => (CSV_COLUMNS as readonly string[]).includes(f));
+  return { columns, rows, payables, errors };
 }
 
 function toPayable(row: Row, rowNumber: number, errors: CellError[]): PayableInput {
@@ -96,7 +99,7 @@ const COLUMN_OF_PATH: Record<string, CsvColumn> = {
 
 const EXPLAIN: Record<string, (params: Record<string, unknown>) => string> = {
   REQUIRED: () => 'is required',
-  SIZE: (p) => `must be ${p.min ?? 1}–${p.max ?? '…'} characters`,
+  SIZE: (p) => (p.min != null && p.min === p.max ? `must be exactly ${p.min} characters` : `must be ${p.min ?? 1}–${p.max ?? '…'} characters`),
   RANGE: (p) => `is out of range${p.min != null ? ` (at least ${p.min})` : ''}`,
   REGEX: () => 'has characters or a format that are not allowed',
   IN: () => 'is not an allowed value',

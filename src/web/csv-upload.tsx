@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { ApiError, formatMoney, request } from './api.ts';
-import { CSV_COLUMNS, cellErrorsOf, parsePayablesCsv, type CellError, type ParsedCsv } from './csv-payables.ts';
+import { cellErrorsOf, parsePayablesCsv, type CellError, type ParsedCsv } from './csv-payables.ts';
 import { graphql } from './generated/index.ts';
 
 const CreateRun = graphql(`
@@ -82,18 +82,20 @@ export function CsvUpload({ onCreated }: { onCreated: (id: string) => void }) {
 
 /** The rows with problems, every cell shown, the wrong ones marked. */
 function ErrorRows({ parsed, errors, rows }: { parsed: ParsedCsv; errors: CellError[]; rows: number[] }) {
+  // The file's own columns, plus any a problem names that the file lacks.
+  const columns = [...new Set([...parsed.columns, ...errors.flatMap((e) => (e.column ? [e.column] : []))])];
   return (
     <div class="scroll">
       <table>
         <caption class="visually-hidden">Rows with problems</caption>
-        <thead><tr><th scope="col">Row</th>{CSV_COLUMNS.map((c) => <th scope="col">{c}</th>)}</tr></thead>
+        <thead><tr><th scope="col">Row</th>{columns.map((c) => <th scope="col">{c}</th>)}</tr></thead>
         <tbody>
           {rows.filter((row) => row >= 2).slice(0, 100).map((row) => {
             const values = parsed.rows[row - 2] ?? {};
             return (
               <tr data-csv-row={row}>
                 <th scope="row">{row}</th>
-                {CSV_COLUMNS.map((column) => {
+                {columns.map((column) => {
                   const problems = errors.filter((e) => e.row === row && e.column === column);
                   return (
                     <td data-column={column} aria-invalid={problems.length > 0 ? 'true' : undefined}

@@ -1,8 +1,9 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { ApiError, formatMoney, humanStatus, request } from './api.ts';
 import { graphql } from './generated/index.ts';
 import type { RunDetailQuery } from './generated/graphql.ts';
-import { throttle, type Change, type LiveStream } from './live.ts';
+import type { Change, LiveStream } from './live.ts';
+import { useLiveSnapshot } from './live-snapshot.ts';
 import { ProgressBar } from './progress.tsx';
 import { RunActions } from './run-actions.tsx';
 
@@ -67,34 +68,19 @@ function applyChange(run: RunDetail, change: Change): RunDetail {
  */
 export function RunPage({ id, live, onBack }: { id: string; live: LiveStream; onBack: () => void }) {
   const [pages, setPages] = useState<(string | null)[]>([null]);
-  const [run, setRun] = useState<RunDetail | null>(null);
-  const [accounts, setAccounts] = useState<LinkedAccounts>([]);
-  const [error, setError] = useState<string | null>(null);
   const after = pages.at(-1) ?? null;
-  const load = useRef<() => void>(() => {});
-  load.current = () => {
-    request(RunDetail, { id, first: PAGE_SIZE, after })
-      .then((result) => {
-        setRun(result.paymentRun ?? null);
-        setAccounts(result.linkedAccounts);
-        setError(null);
-      })
-      .catch((e: unknown) => setError(e instanceof ApiError && e.code === 'NOT_FOUND' ? 'This payment run does not exist.' : String((e as Error).message)));
-  };
-  useEffect(() => load.current(), [id, after]);
-
-  useEffect(() => {
-    const reread = throttle(() => load.current(), 800);
-    const off = live.onChange((change) => {
-      if (change.paymentRunId !== id) return;
-      setRun((current) => current && applyChange(current, change));
-      reread();
-    });
-    return () => {
-      off();
-      reread.cancel();
-    };
-  }, [id, live]);
+  const { state, error: failure, reload } = useLiveSnapshot({
+    live,
+    deps: [id, after],
+    read: () => request(RunDetail, { id, first: PAGE_SIZE, after }),
+    apply: (current, change) => change.paymentRunId !== id || !current.paymentRun ? current
+      : { ...current, paymentRun: applyChange(current.paymentRun, change) },
+    // New attempts, counts and the actions now offered come from re-reading the run.
+    rereadOn: (change) => change.paymentRunId === id,
+  });
+  const run = state?.paymentRun ?? null;
+  const accounts: LinkedAccounts = state?.linkedAccounts ?? [];
+  const error = failure && (failure instanceof ApiError && failure.code === 'NOT_FOUND' ? 'This payment run does not exist.' : failure.message);
 
   if (error) return <section><p role="alert" class="error">{error}</p><button type="button" onClick={onBack}>Back to runs</button></section>;
   if (!run) return <section aria-busy="true"><p>Loading…</p></section>;
@@ -114,7 +100,7 @@ export function RunPage({ id, live, onBack }: { id: string; live: LiveStream; on
         {run.statusReason && <><dt>Reason</dt><dd>{run.statusReason}</dd></>}
       </dl>
       <ProgressBar counts={run.payableCountsByStatus} />
-      <RunActions run={run} accounts={accounts} onDone={() => load.current()} />
+      <RunActions run={run} accounts={accounts} onDone={reload} />
       <FundingGroups run={run} />
       <Payables run={run} pages={pages} setPages={setPages} />
     </section>

@@ -1,8 +1,9 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, formatMoney, humanStatus, request } from './api.ts';
+import { useState } from 'preact/hooks';
+import { formatMoney, humanStatus, request } from './api.ts';
 import { graphql } from './generated/index.ts';
 import type { PaymentRunStatus, RunsPageQuery } from './generated/graphql.ts';
-import { throttle, type LiveStream } from './live.ts';
+import type { LiveStream } from './live.ts';
+import { useLiveSnapshot } from './live-snapshot.ts';
 import { ProgressBar } from './progress.tsx';
 
 const RunsPage = graphql(`
@@ -30,45 +31,25 @@ export const RUN_STATUSES: PaymentRunStatus[] = [
 /**
  * The buyer's runs, newest first, a page at a time. Statuses change in place as status changes
  * arrive; payable counts (the progress bars) and new runs are re-read — one query, throttled — because
- * a count cannot be moved by an event without knowing whether the snapshot already held it.
+ * a count cannot be moved by a change without knowing whether the snapshot already held it.
  */
 export function RunsList({ live, onOpen }: { live: LiveStream; onOpen: (id: string) => void }) {
   const [status, setStatus] = useState<PaymentRunStatus | ''>('');
   const [pages, setPages] = useState<(string | null)[]>([null]);
-  const [data, setData] = useState<RunsPageQuery['paymentRuns'] | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const after = pages.at(-1) ?? null;
-  const load = useRef<() => void>(() => {});
-
-  load.current = () => {
-    request(RunsPage, { first: PAGE_SIZE, after, filter: status ? { status: [status] } : null })
-      .then((result) => {
-        setData(result.paymentRuns);
-        setError(null);
-      })
-      .catch((e: unknown) => setError(e instanceof ApiError ? e.message : String(e)));
-  };
-
-  useEffect(() => load.current(), [status, after]);
-
-  useEffect(() => {
-    const reread = throttle(() => load.current(), 1000);
-    const off = live.onChange((change) => {
-      if (change.entityType === 'PAYMENT_RUN') {
-        setData((current) => current && {
-          ...current,
-          edges: current.edges.map((edge) =>
-            edge.node.id === change.entityId ? { ...edge, node: { ...edge.node, status: change.toStatus as PaymentRunStatus } } : edge),
-        });
-        if (change.fromStatus === null) reread();
-      }
-      if (change.entityType === 'PAYABLE') reread();
-    });
-    return () => {
-      off();
-      reread.cancel();
-    };
-  }, [live]);
+  const { state: data, error } = useLiveSnapshot({
+    live,
+    deps: [status, after],
+    read: () => request(RunsPage, { first: PAGE_SIZE, after, filter: status ? { status: [status] } : null }).then((r) => r.paymentRuns),
+    apply: (current, change) => change.entityType !== 'PAYMENT_RUN' ? current : {
+      ...current,
+      edges: current.edges.map((edge) =>
+        edge.node.id === change.entityId ? { ...edge, node: { ...edge.node, status: change.toStatus as PaymentRunStatus } } : edge),
+    },
+    // New runs appear, and progress bars move, by re-reading the page.
+    rereadOn: (change) => change.entityType === 'PAYABLE' || (change.entityType === 'PAYMENT_RUN' && change.fromStatus === null),
+    throttleMs: 1000,
+  });
 
   return (
     <section class="runs" aria-labelledby="runs-title">
@@ -84,7 +65,7 @@ export function RunsList({ live, onOpen }: { live: LiveStream; onOpen: (id: stri
           </select>
         </label>
       </header>
-      {error && <p role="alert" class="error">{error}</p>}
+      {error && <p role="alert" class="error">{error.message}</p>}
       {data && data.edges.length === 0 && <p>No payment runs{status ? ` ${humanStatus(status)}` : ''} yet.</p>}
       <ul class="run-list">
         {data?.edges.map(({ node }) => <RunRow key={node.id} run={node} onOpen={onOpen} />)}

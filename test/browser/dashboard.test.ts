@@ -173,4 +173,112 @@ describe('dashboard', () => {
     expect(await stillSameDocument(page)).toBe('same document');
     await page.close();
   }, 120_000);
+  it('opens a run and shows its payables completing live', async () => {
+    const { runId, batchIds } = await fundedRun(4);
+    const page = await newPage();
+    await signIn(page);
+    await page.click(`li[data-run-id="${runId}"] a`);
+    await page.waitForSelector(`section[data-run-id="${runId}"][data-status="PENDING_FUNDING"]`, WAIT);
+    const payableIds = await page.$$eval('[data-payable-id]', (rows) => rows.map((r) => r.getAttribute('data-payable-id')!));
+    expect(payableIds).toHaveLength(4);
+    // The bank (autopilot) approves the attempts, receives the funds and pays: nobody touches the page.
+    for (const batchId of batchIds) await tenant.admin.client.data(AuthoriseBatch, { batchId });
+    await page.waitForSelector(`[data-batch-id][data-status="PROCESSING"], [data-batch-id][data-status="PROCESSED"]`, WAIT);
+    await page.waitForFunction((n) => document.querySelectorAll('[data-payable-id][data-status="COMPLETED"]').length === n, 4, WAIT);
+    await page.waitForSelector(`section[data-run-id="${runId}"][data-status="COMPLETED"]`, WAIT);
+    await page.waitForSelector('section[data-run-id] [role=progressbar][aria-valuenow="4"]', WAIT);
+    await page.locator('main').screenshot({ path: 'docs/screenshots/run-page.png' });
+    for (const id of payableIds) {
+      const seen = await statusesSeen(page, id);
+      expect(seen[0]).toBe('PENDING_FUNDING');
+      expect(seen.at(-1)).toBe('COMPLETED');
+      expect(seen).toContain('EXECUTING');
+      const order = seen.map((s) => PAYABLE_LIFECYCLE.indexOf(s));
+      expect(order.every((index, i) => index >= 0 && (i === 0 || index >= order[i - 1]!))).toBe(true);
+    }
+    expect(await stillSameDocument(page)).toBe('same document');
+    await page.close();
+  }, 120_000);
+
+  it('shows every problem of an uploaded CSV at its row and column, and creates nothing', async () => {
+    const page = await newPage();
+    await signIn(page);
+    const before = (await tenant.admin.client.data(RunCount)).paymentRuns.totalCount;
+    await page.setInputFiles('input[type=file]', {
+      name: 'payables.csv', mimeType: 'text/csv',
+      buffer: csv([['A-1', 'INV 1', '10.00', 'GBP', 'Good Supplier Ltd', 'BUSINESS', '12345678', '400000'],
+        ['A-2', 'INV 2', '20.00', 'GBP', 'Bad Sort Code Ltd', 'BUSINESS', '12345678', '4000'],
+        ['A-3', 'INV 3', '30.00', 'GBP', 'Another Good Ltd', 'BUSINESS', '12345678', '400000']]),
+    });
+    await page.getByRole('button', { name: 'Create run' }).click();
+    // Row 3 of the file (the header is row 1) is payables[1]: the gateway's invalidFields, mapped back.
+    await page.waitForSelector('li[data-row="3"][data-column="sortCode"]', WAIT);
+    const marked = await page.$$eval('td[aria-invalid="true"]', (cells) =>
+      cells.map((c) => `${c.closest('tr')!.getAttribute('data-csv-row')}:${c.getAttribute('data-column')}`));
+    expect(marked).toEqual(['3:sortCode']);
+    expect(await page.$$eval('.csv-errors li', (items) => items.length)).toBe(1);
+    await page.locator('main').screenshot({ path: 'docs/screenshots/csv-errors.png' });
+    expect((await tenant.admin.client.data(RunCount)).paymentRuns.totalCount).toBe(before);
+    await page.close();
+  }, 120_000);
+
+  it('resumes after the gateway restarts: the feed has every change once, none missed', async () => {
+    const { runId, batchIds } = await fundedRun(5);
+    const page = await newPage();
+    await signIn(page);
+    await page.waitForSelector(`li[data-run-id="${runId}"][data-status="PENDING_FUNDING"]`, WAIT);
+    const firstShown = await page.$$eval('.feed li[data-cursor]', (items) => items.at(-1)!.getAttribute('data-cursor'));
+
+    await api.stop();
+    await page.waitForSelector('[data-connection=reconnecting]', WAIT);
+    // While the page's gateway is down the other instance authorises, funds and pays the whole run.
+    const other = worker!.client(tenant.admin.token);
+    for (const batchId of batchIds) await other.data(AuthoriseBatch, { batchId });
+    await until(() => other.data(RunStatus, { id: runId }).then((r) => r.paymentRun!.status), (s) => s === 'COMPLETED', 'the run to complete');
+    api = await startApi();
+
+    await page.waitForSelector('[data-connection=live]', WAIT);
+    await page.waitForSelector(`li[data-run-id="${runId}"][data-status="COMPLETED"]`, WAIT);
+    const log = await logCursors();
+    const start = log.indexOf(firstShown!);
+    await page.waitForFunction((n) => document.querySelectorAll('.feed li[data-cursor]').length >= n, log.length - start, WAIT);
+    const feed = (await page.$$eval('.feed li[data-cursor]', (items) => items.map((i) => i.getAttribute('data-cursor')!))).reverse();
+    expect(new Set(feed).size).toBe(feed.length);
+    expect(feed).toEqual(log.slice(start));
+    expect(await stillSameDocument(page)).toBe('same document');
+    await page.close();
+  }, 180_000);
+
+  it('serves GraphiQL from the gateway, and a subscription typed into it streams with the headers typed into it', async () => {
+    const page = await newPage();
+    await page.goto(`${origin}/graphql`);
+    await page.waitForSelector('.graphiql-container', WAIT);
+    await typeInto(page, '.graphiql-query-editor', 'subscription Watch { statusChanged { cursor entityType toStatus } }');
+    await page.getByRole('button', { name: 'Headers' }).click();
+    await typeInto(page, '.graphiql-editor-tool', JSON.stringify({ Authorization: `Bearer ${tenant.admin.token}` }));
+    await page.click('.graphiql-execute-button');
+    await startWorker();
+    await createRun(tenant.admin, [gbpPayable(0)]);
+    await page.waitForFunction(() => /PENDING_CONFIRMATION/.test(document.querySelector('.graphiql-response')?.textContent ?? ''), null, WAIT);
+    await page.screenshot({ path: 'docs/screenshots/graphiql.png' });
+    await page.close();
+  }, 120_000);
+
+  it('made every request of every page to the gateway itself', async () => {
+    const page = await newPage();
+    await signIn(page);
+    await page.close();
+    expect(requested.length).toBeGreaterThan(10);
+    const elsewhere = requested.filter((url) => !/^(https?|wss?):\/\/127\.0\.0\.1:\d+\//.test(url) || new URL(url).port !== String(port));
+    expect(elsewhere.filter((url) => !url.startsWith('blob:') && !url.startsWith('data:'))).toEqual([]);
+    expect(requested.some((url) => url.startsWith(`ws://127.0.0.1:${port}/graphql`))).toBe(true);
+  });
 });
+
+/** Replaces the text of the Monaco editor inside `container` (insertText: no auto-closed brackets). */
+async function typeInto(page: Page, container: string, text: string) {
+  await page.locator(`${container} .monaco-editor .view-lines >> visible=true`).first().click();
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.press('Delete');
+  await page.keyboard.insertText(text);
+}
