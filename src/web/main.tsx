@@ -41,19 +41,22 @@ function App() {
 function Dashboard({ onSignOut }: { onSignOut: () => void }) {
   const [viewer, setViewer] = useState<ViewerQuery['viewer'] | null>(null);
   const [live, setLive] = useState<LiveStream | null>(null);
+  const [failed, setFailed] = useState<string | null>(null);
+  const [attempt, setAttempt] = useState(0);
   const [runId, go] = useRoute();
 
   // The log's tail first, then the pages' own snapshots: a change between the two is replayed, never lost.
   useEffect(() => {
     const stream = new LiveStream(onSignOut);
     let stopped = false;
+    setFailed(null);
     request(Viewer).then(({ viewer: v }) => setViewer(v)).catch(() => {});
-    stream.start().then(() => !stopped && setLive(stream)).catch(() => {});
+    stream.start().then(() => !stopped && setLive(stream), (e: Error) => !stopped && setFailed(e.message));
     return () => {
       stopped = true;
       stream.stop();
     };
-  }, []);
+  }, [attempt]);
 
   return (
     <div class="layout">
@@ -63,7 +66,9 @@ function Dashboard({ onSignOut }: { onSignOut: () => void }) {
         {viewer && <span class="who">{viewer.email} ({viewer.roles.map((r) => r.toLowerCase()).join(', ')})</span>}
         <button type="button" onClick={onSignOut}>Sign out</button>
       </header>
-      {!live ? <main aria-busy="true"><p>Loading…</p></main> : (
+      {failed ? (
+        <main><p role="alert" class="error">{failed}</p><button type="button" onClick={() => setAttempt(attempt + 1)}>Try again</button></main>
+      ) : !live ? <main aria-busy="true"><p>Loading…</p></main> : (
         <>
           <main>
             {runId ? <RunPage key={runId} id={runId} live={live} onBack={() => go()} /> : (

@@ -1,4 +1,7 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { mkdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../generated/index.ts';
 import { freePort, isolatedDatabase, launchChromium, recordStatuses, statusesSeen } from '../helpers/browser.ts';
@@ -21,6 +24,20 @@ const FullLog = graphql(`
   query BrowserLog($after: String) { statusChanges(first: 500, after: $after) { pageInfo { hasNextPage endCursor } edges { cursor } } }
 `);
 const RunCount = graphql(`query BrowserRunCount { paymentRuns { totalCount } }`);
+
+/**
+ * The screenshots in docs/dashboard.md: `UPDATE_SCREENSHOTS=1` writes them there (commit them);
+ * otherwise they go to a temporary folder, so a test run leaves the work tree as it was.
+ */
+const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS ? 'docs/screenshots' : join(tmpdir(), 'dashboard-screenshots');
+const MAX_SCREENSHOT_BYTES = 150 * 1024;
+
+async function screenshot(target: Page | Locator, name: string) {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const path = join(SCREENSHOTS, `${name}.png`);
+  await target.screenshot({ path });
+  expect(statSync(path).size).toBeLessThan(MAX_SCREENSHOT_BYTES);
+}
 
 let db: Awaited<ReturnType<typeof isolatedDatabase>>;
 let port: number;
@@ -81,9 +98,9 @@ async function signIn(page: Page) {
 const stillSameDocument = (page: Page) => page.evaluate(() => (window as unknown as { __signedIn?: string }).__signedIn);
 
 /** A run taken by the API to PENDING_FUNDING and funded: authorising it is all that is left. */
-async function fundedRun(payables: number): Promise<{ runId: string; batchIds: string[] }> {
+async function fundedRun(payables: number, accountNumbers: string[] = []): Promise<{ runId: string; batchIds: string[] }> {
   await startWorker();
-  const run = await createRun(tenant.admin, Array.from({ length: payables }, (_, i) => gbpPayable(i)));
+  const run = await createRun(tenant.admin, Array.from({ length: payables }, (_, i) => gbpPayable(i, { accountNumber: accountNumbers[i] })));
   await until(() => statusOf(run.id), (r) => r.status === 'PENDING_CONFIRMATION', 'validation');
   await tenant.admin.client.data(ConfirmRun, { id: run.id });
   await tenant.admin.client.data(VerifyChallenge, { id: run.id, code: '123456' });
@@ -152,7 +169,7 @@ describe('dashboard', () => {
 
     await startWorker();
     await page.waitForSelector(`li[data-run-id="${runId}"][data-status="PENDING_CONFIRMATION"]`, WAIT);
-    await page.screenshot({ path: 'docs/screenshots/runs-list.png' });
+    await screenshot(page, 'runs-list');
     await page.click(`li[data-run-id="${runId}"] a`);
     await page.getByRole('button', { name: 'Confirm run' }).click();
     await page.getByLabel('One-time code').fill('123456');
@@ -174,11 +191,14 @@ describe('dashboard', () => {
     await page.close();
   }, 120_000);
   it('opens a run and shows its payables completing live', async () => {
-    const { runId, batchIds } = await fundedRun(4);
+    // Sandbox payee check: 11111111 answers a close match, 22222222 no match; neither blocks payment.
+    const { runId, batchIds } = await fundedRun(4, ['12345678', '11111111', '22222222', '12345678']);
     const page = await newPage();
     await signIn(page);
     await page.click(`li[data-run-id="${runId}"] a`);
     await page.waitForSelector(`section[data-run-id="${runId}"][data-status="PENDING_FUNDING"]`, WAIT);
+    const warnings = await page.$$eval('[data-payable-id] .cop-warning', (els) => els.map((e) => e.textContent ?? ''));
+    expect(warnings).toEqual([expect.stringMatching(/^Close match/), expect.stringMatching(/^No match \(ANNM\)/)]);
     const payableIds = await page.$$eval('[data-payable-id]', (rows) => rows.map((r) => r.getAttribute('data-payable-id')!));
     expect(payableIds).toHaveLength(4);
     // The bank (autopilot) approves the attempts, receives the funds and pays: nobody touches the page.
@@ -187,7 +207,7 @@ describe('dashboard', () => {
     await page.waitForFunction((n) => document.querySelectorAll('[data-payable-id][data-status="COMPLETED"]').length === n, 4, WAIT);
     await page.waitForSelector(`section[data-run-id="${runId}"][data-status="COMPLETED"]`, WAIT);
     await page.waitForSelector('section[data-run-id] [role=progressbar][aria-valuenow="4"]', WAIT);
-    await page.locator('main').screenshot({ path: 'docs/screenshots/run-page.png' });
+    await screenshot(page.locator('main'), 'run-page');
     for (const id of payableIds) {
       const seen = await statusesSeen(page, id);
       expect(seen[0]).toBe('PENDING_FUNDING');
@@ -217,7 +237,7 @@ describe('dashboard', () => {
       cells.map((c) => `${c.closest('tr')!.getAttribute('data-csv-row')}:${c.getAttribute('data-column')}`));
     expect(marked).toEqual(['3:sortCode']);
     expect(await page.$$eval('.csv-errors li', (items) => items.length)).toBe(1);
-    await page.locator('main').screenshot({ path: 'docs/screenshots/csv-errors.png' });
+    await screenshot(page.locator('main'), 'csv-errors');
     expect((await tenant.admin.client.data(RunCount)).paymentRuns.totalCount).toBe(before);
     await page.close();
   }, 120_000);
@@ -260,7 +280,7 @@ describe('dashboard', () => {
     await startWorker();
     await createRun(tenant.admin, [gbpPayable(0)]);
     await page.waitForFunction(() => /PENDING_CONFIRMATION/.test(document.querySelector('.graphiql-response')?.textContent ?? ''), null, WAIT);
-    await page.screenshot({ path: 'docs/screenshots/graphiql.png' });
+    await screenshot(page, 'graphiql');
     await page.close();
   }, 120_000);
 
