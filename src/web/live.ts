@@ -6,8 +6,7 @@
  * gap, no repeat, and no reload to catch up. The connection state is published for the page to show.
  */
 import { createClient, type Client } from 'graphql-ws';
-import { session } from './api.ts';
-import { request } from './api.ts';
+import { request, session } from './api.ts';
 import { graphql } from './generated/index.ts';
 import type { ChangeFieldsFragment } from './generated/graphql.ts';
 

@@ -46,8 +46,8 @@ export function RunsList({ live, onOpen }: { live: LiveStream; onOpen: (id: stri
       edges: current.edges.map((edge) =>
         edge.node.id === change.entityId ? { ...edge, node: { ...edge.node, status: change.toStatus as PaymentRunStatus } } : edge),
     },
-    // New runs appear, and progress bars move, by re-reading the page.
-    rereadOn: (change) => change.entityType === 'PAYABLE' || (change.entityType === 'PAYMENT_RUN' && change.fromStatus === null),
+    // New runs appear, progress bars move, and under a status filter runs come and go, by re-reading the page.
+    rereadOn: (change) => change.entityType === 'PAYABLE' || (change.entityType === 'PAYMENT_RUN' && (change.fromStatus === null || status !== '')),
     throttleMs: 1000,
   });
 
