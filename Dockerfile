@@ -1,24 +1,24 @@
 # syntax=docker/dockerfile:1
-# Two stages: `build` compiles TypeScript (and the generated Prisma client) with every dependency;
+# Two stages: `build` compiles TypeScript (and the generated Prisma client) and the dashboard with every dependency;
 # `runtime` holds production dependencies, dist/ and the migrations, and runs as a non-root user.
 # scripts/deploy-check.ts executes these very instructions without Docker (a test runs it), so any
 # change here is exercised by `npm test`.
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
-COPY package.json package-lock.json prisma.config.ts ./
-COPY scripts/prisma-generate.mjs ./scripts/
+# Sources before `npm ci`: its postinstall generates the Prisma client and builds the dashboard.
+COPY package.json package-lock.json prisma.config.ts codegen.ts schema.graphql tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
 COPY prisma ./prisma
-RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
 RUN npm run build
 
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
-COPY scripts/prisma-generate.mjs ./scripts/
+COPY scripts/prisma-generate.mjs scripts/build-web.mjs ./scripts/
 RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund
 COPY prisma/migrations ./prisma/migrations
 COPY --from=build /app/dist ./dist

@@ -352,6 +352,18 @@ export const DESCRIPTIONS: Record<string, string> = {
   'Mutation.simulateFundsReceived(fundingGroupId:)': 'The group\'s global id.',
   'Mutation.simulatePayableOutcome(id:)': 'The payable\'s global id.',
   'Mutation.simulatePayableOutcome(outcome:)': 'What happened to the payment.',
+  // ── the dashboard's helpers ──
+  'PaymentRunAction.CONFIRM': 'confirmPaymentRun.',
+  'PaymentRunAction.VERIFY_CHALLENGE': 'verifyPaymentRunChallenge.',
+  'PaymentRunAction.RESTART': 'restartPaymentRun.',
+  'PaymentRunAction.CANCEL': 'cancelPaymentRun.',
+  'PaymentRunAction.FUND': 'fundPaymentRun.',
+  'PaymentRunAction.AUTHORISE_BATCHES': 'authoriseBatch on the run\'s OPEN batches.',
+  'PaymentRunAction.UPDATE_PAYABLES': 'updatePayables.',
+  'PaymentRunAction.CANCEL_PAYABLES': 'cancelPayables.',
+  PayableStatusCount: 'How many payables of a run are in one status.',
+  'PayableStatusCount.status': 'The status.',
+  'PayableStatusCount.count': 'Number of payables in it.',
   // ── webhooks (CONTRACT §9; docs/webhooks.md) ──
   WebhookEndpointStatus: 'Whether an endpoint receives deliveries.',
   'WebhookEndpointStatus.ENABLED': 'Events are delivered (and retried).',

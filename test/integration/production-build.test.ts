@@ -47,6 +47,7 @@ describe('production build (Dockerfile stages, without Docker)', () => {
     expect(await exists(`${runtime.dir}/node_modules/tsx`)).toBe(false);
     expect(await exists(`${runtime.dir}/node_modules/vitest`)).toBe(false);
     expect(await exists(`${runtime.dir}/dist/generated/prisma/client.js`)).toBe(true);
+    expect(await exists(`${runtime.dir}/dist/web/index.html`)).toBe(true);
     expect(await exists(`${runtime.dir}/src`)).toBe(false);
   });
 
