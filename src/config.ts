@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 
 /** Environment parsed once into a frozen, typed object. Bad values stop the process with a clear message. */
 export interface Config {
@@ -12,6 +12,8 @@ export interface Config {
   apiKey: string | null;
   jwtSecret: string;
   jwtTtlSeconds: number;
+  /** Server-side key of the HMAC that API-key secrets are stored as (API_KEY_PEPPER). */
+  apiKeyPepper: string;
   sandbox: boolean;
   /** Seed a demo buyer on first start (default: on in embedded mode). */
   seedDemo: boolean;
@@ -87,6 +89,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   if (!sandbox && !jwtSecret) throw new ConfigError('JWT_SECRET is required when SANDBOX=false');
   if (!sandbox && !apiKey) throw new ConfigError('API_KEY is required when SANDBOX=false');
   if (jwtSecret && jwtSecret.length < 32) throw new ConfigError('JWT_SECRET must be at least 32 characters');
+  if (env.API_KEY_PEPPER && env.API_KEY_PEPPER.length < 32) throw new ConfigError('API_KEY_PEPPER must be at least 32 characters');
+  // A random secret means tokens die with the process: fine for a sandbox, never for production.
+  const effectiveJwtSecret = jwtSecret ?? randomBytes(32).toString('hex');
 
   return Object.freeze({
     port: int(env, 'PORT', 4000, 0, 65535),
@@ -96,8 +101,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     // In sandbox a missing key gets a documented default so the demo works out of the box.
     apiKey: apiKey ?? (sandbox ? 'sandbox-operator-key' : null),
-    // A random secret means tokens die with the process: fine for a sandbox, never for production.
-    jwtSecret: jwtSecret ?? randomBytes(32).toString('hex'),
+    jwtSecret: effectiveJwtSecret,
+    // Unset: derived from JWT_SECRET (required outside the sandbox), so keys survive restarts with it.
+    apiKeyPepper: env.API_KEY_PEPPER || createHmac('sha256', effectiveJwtSecret).update('api-key-pepper').digest('hex'),
     jwtTtlSeconds: int(env, 'JWT_TTL_SECONDS', 8 * 3600, 60),
     sandbox,
     seedDemo: bool(env, 'SEED_DEMO', databaseUrl === null),

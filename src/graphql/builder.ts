@@ -13,7 +13,7 @@ import { decodeGlobalId, encodeGlobalId } from './ids.ts';
 export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
   PrismaTypes: PrismaTypes;
-  AuthScopes: { authenticated: boolean; admin: boolean; creator: boolean; controller: boolean; operator: boolean };
+  AuthScopes: { authenticated: boolean; person: boolean; admin: boolean; creator: boolean; controller: boolean; operator: boolean };
   Scalars: {
     DateTime: { Input: Date; Output: Date | string };
     SafeInt: { Input: number; Output: number | bigint };
@@ -47,6 +47,8 @@ export const builder = new SchemaBuilder<{
     authorizeOnSubscribe: true,
     authScopes: (ctx) => ({
       authenticated: ctx.actor !== null,
+      // Signed in as a person (a session token), not a machine acting through an API key.
+      person: ctx.actor !== null && !ctx.actor.apiKeyId,
       admin: ctx.actor?.roles.has('ADMIN') ?? false,
       creator: ctx.actor?.roles.has('CREATOR') ?? false,
       controller: ctx.actor?.roles.has('CONTROLLER') ?? false,

@@ -28,7 +28,7 @@ const COLUMNS = `p.id, p.buyer_id AS "buyerId", p.payment_run_id AS "paymentRunI
   p.supplier_bank_country AS "supplierBankCountry", p.supplier_type AS "supplierType",
   p.account_number AS "accountNumber", p.sort_code AS "sortCode", p.secondary_reference AS "secondaryReference",
   p.iban, p.bank_identifier_code AS "bankIdentifierCode", p.validation_outcomes AS "validationOutcomes",
-  p.funding_group_id AS "fundingGroupId", p.batch_id AS "batchId"`;
+  p.funding_group_id AS "fundingGroupId", p.batch_id AS "batchId", p.supplier_changed_at AS "supplierChangedAt"`;
 
 export function createPayableLoaders(query: <T>(sql: string, params: unknown[]) => Promise<T[]>, buyerId: string) {
   const pages = new Map<string, DataLoader<string, PayablePage>>();

@@ -9,5 +9,7 @@ import './types/payment-run.ts';
 import './types/payment-run.operations.ts';
 import './types/funding.ts';
 import './types/funding.operations.ts';
+import './types/api-key.ts';
+import './types/audit-event.ts';
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -128,7 +128,7 @@ export async function replaceSuppliers(
   await uow.tx.$executeRawUnsafe(
     `UPDATE payables p
         SET ${SUPPLIER_COLUMNS.map((c) => `${c} = ${castColumn(c, 'v')}`).join(', ')},
-            validation_outcomes = v.outcomes, updated_at = now()
+            validation_outcomes = v.outcomes, updated_at = now(), supplier_changed_at = now()
        FROM unnest($3::uuid[], $4::text[]::jsonb[], ${supplierParams(5)}) AS v(id, outcomes, ${columns})
       WHERE p.id = v.id AND p.buyer_id = $1::uuid AND p.payment_run_id = $2::uuid`,
     uow.buyerId, runId, ids, outcomes.map(outcomeJson), ...supplierArrays(suppliers),

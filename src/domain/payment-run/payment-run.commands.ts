@@ -13,6 +13,7 @@
  * - Failed challenge answers must count even though the command fails: those transactions return
  *   the error, commit, and only then throw it.
  */
+import { AuditAction } from '../audit/audit.ts';
 import { checkPayee, isAccountMissing } from '../../sandbox/confirmation-of-payee.ts';
 import { isValidOneTimePassword } from '../../sandbox/sca.ts';
 import type { Actor } from '../shared/actor.ts';
@@ -36,6 +37,37 @@ export type { CreatePaymentRunInput, SupplierInput } from './payment-run.validat
 export { expireChallenges, validateQueuedRuns } from './payment-run.jobs.ts';
 
 export interface PayableUpdate { payableId: string; supplier: SupplierInput }
+
+const SUPPLIER_AUDIT_FIELDS = {
+  id: true, supplierName: true, accountNumber: true, sortCode: true, secondaryReference: true, iban: true, bankIdentifierCode: true,
+} as const;
+
+/** One PAYABLE_SUPPLIER_CHANGED per payable: who it paid before and after (bank details redacted to 4 characters). */
+async function auditSupplierChanges(
+  uow: UnitOfWork,
+  before: readonly { id: string; supplierName: string; accountNumber: string | null; sortCode: string | null;
+    secondaryReference: string | null; iban: string | null; bankIdentifierCode: string | null }[],
+  ids: readonly string[],
+  suppliers: ReturnType<typeof validateReplacements>,
+) {
+  const previous = new Map(before.map((row) => [row.id, row]));
+  for (const [i, id] of ids.entries()) {
+    const old = previous.get(id)!;
+    const next = suppliers[i]!;
+    const { fasterPayments, sepa } = next.bankAccountDetails;
+    await uow.audit(AuditAction.PAYABLE_SUPPLIER_CHANGED, { type: 'Payable', id }, {
+      before: {
+        name: old.supplierName, accountNumber: old.accountNumber, sortCode: old.sortCode,
+        secondaryReference: old.secondaryReference, iban: old.iban, bankIdentifierCode: old.bankIdentifierCode,
+      },
+      after: {
+        name: next.name, accountNumber: fasterPayments?.accountNumber ?? null, sortCode: fasterPayments?.sortCode ?? null,
+        secondaryReference: fasterPayments?.secondaryReference ?? null, iban: sepa?.iban ?? null,
+        bankIdentifierCode: sepa?.bankIdentifierCode ?? null,
+      },
+    });
+  }
+}
 
 /** Code funding adds later (groups, batches, authorisations); runs inside cancelPaymentRun's transaction. */
 export type RunCancellationHook = (uow: UnitOfWork, run: LockedRun) => Promise<void>;
@@ -127,7 +159,7 @@ async function lockOpenPayables(uow: UnitOfWork, paymentRunId: string, ids: read
 /** Replaces suppliers and re-runs Confirmation of Payee, all or nothing. */
 export async function updatePayables(deps: DomainDeps, actor: Actor, paymentRunId: string, updates: readonly PayableUpdate[]): Promise<{ id: string }> {
   const ids = requireIds(updates.map((u) => u.payableId), 'payables', (i) => `payables[${i}].payableId`);
-  return inTransaction(deps, actor.buyerId, actor.userId, async (uow) => {
+  return inTransaction(deps, actor.buyerId, actor, async (uow) => {
     const { run } = await lockOpenPayables(uow, paymentRunId, ids);
     const suppliers = validateReplacements(updates.map((u) => u.supplier), run.currency);
     const outcomes = suppliers.map((s) => checkPayee({
@@ -143,7 +175,9 @@ export async function updatePayables(deps: DomainDeps, actor: Actor, paymentRunI
       }
     });
     if (missing.length) throw badUserInput(missing, 'Confirmation of Payee: the account does not exist');
+    const before = await uow.tx.payable.findMany({ where: { id: { in: ids } }, select: SUPPLIER_AUDIT_FIELDS });
     await replaceSuppliers(uow, run.id, ids, suppliers, outcomes);
+    await auditSupplierChanges(uow, before, ids, suppliers);
     await touchRun(uow, run.id);
     return { id: run.id };
   });

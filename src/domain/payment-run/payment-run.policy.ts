@@ -29,7 +29,14 @@ export const enforce = (error: DomainError | null): void => {
   if (error) throw error;
 };
 
+/** SCA is a person's device: an API key never passes it, whatever its owner enrolled. */
+export function apiKeyRefused(actor: Actor, action: string): DomainError | null {
+  return actor.apiKeyId ? insufficientPermissions(`${action} with an API key (SCA needs a person)`) : null;
+}
+
 export function scaEnrolment(actor: Actor): DomainError | null {
+  const key = apiKeyRefused(actor, 'approve payments');
+  if (key) return key;
   return actor.scaEnrolled ? null : new DomainError(ErrorCode.SCA_NOT_ENROLLED, 'Enrol an SCA device before approving payments');
 }
 
@@ -52,6 +59,8 @@ export function canConfirmPaymentRun(actor: Actor, run: RunFacts, buyer: BuyerFa
 
 /** The challenge was issued to one controller's device; nobody else can answer it. */
 export function canVerifyPaymentRunChallenge(actor: Actor, run: RunFacts): DomainError | null {
+  const key = apiKeyRefused(actor, 'answer an SCA challenge');
+  if (key) return key;
   if (run.status !== 'PENDING_CHALLENGE') return invalidState(run.status, 'answer an SCA challenge');
   if (run.confirmedById !== actor.userId) return insufficientPermissions('answer an SCA challenge issued to another controller');
   return null;

@@ -1,6 +1,7 @@
 import type { PrismaClient } from '../../generated/prisma/client.ts';
 import type { TenantDb } from '../../db/tenant.ts';
 import { appendStatusChanges, type StatusChangeInput } from '../../events/event-log.ts';
+import { writeAuditEvent, type AuditAction, type AuditTarget } from '../audit/audit.ts';
 
 /** The transaction client Prisma hands to an interactive transaction. */
 export type Tx = Omit<TenantDb, '$connect' | '$disconnect' | '$on' | '$transaction' | '$extends'>;
@@ -17,13 +18,20 @@ export interface DomainDeps {
   readonly onWorkQueued: () => void;
 }
 
+/** Who a transaction acts for: a user id, or a user acting through an API key, or nobody (jobs). */
+export type ActingAs = string | { readonly userId: string; readonly apiKeyId?: string | null } | null;
+
 export interface UnitOfWork {
   readonly tx: Tx;
   readonly buyerId: string;
   readonly actorId: string | null;
+  /** The API key the actor acts through, if any (audit events name it). */
+  readonly apiKeyId: string | null;
   /** Logs a status change; rows are written just before commit, in one statement. */
   record(change: StatusChangeInput): void;
   recordAll(changes: Iterable<StatusChangeInput>): void;
+  /** Appends an audit event now, in this transaction: it commits or rolls back with the change. */
+  audit(action: AuditAction, target: AuditTarget | null, details?: Record<string, unknown> | null): Promise<void>;
 }
 
 const TX_OPTIONS = { maxWait: 10_000, timeout: 60_000 } as const;
@@ -36,9 +44,11 @@ const TX_OPTIONS = { maxWait: 10_000, timeout: 60_000 } as const;
 export async function inTransaction<T>(
   deps: DomainDeps,
   buyerId: string,
-  actorId: string | null,
+  actingAs: ActingAs,
   work: (uow: UnitOfWork) => Promise<T>,
 ): Promise<T> {
+  const actorId = typeof actingAs === 'string' ? actingAs : (actingAs?.userId ?? null);
+  const apiKeyId = typeof actingAs === 'object' ? (actingAs?.apiKeyId ?? null) : null;
   let logged = 0;
   const result = await deps.tenantDb(buyerId).$transaction(async (tx) => {
     const changes: StatusChangeInput[] = [];
@@ -46,6 +56,8 @@ export async function inTransaction<T>(
       tx,
       buyerId,
       actorId,
+      apiKeyId,
+      audit: (action, target, details) => writeAuditEvent(tx, buyerId, { userId: actorId, apiKeyId }, action, target, details),
       record: (change) => void changes.push(change),
       recordAll(list) {
         for (const change of list) changes.push(change);

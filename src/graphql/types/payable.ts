@@ -68,6 +68,12 @@ export const Payable = builder.prismaNode('Payable', {
     amount: t.field({ type: Money, resolve: (p) => ({ currency: p.currency, amount: p.amount }) }),
     reference: t.exposeString('reference'),
     supplier: t.field({ type: Supplier, resolve: (p) => p }),
+    supplierChangedAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When updatePayables last replaced the supplier (and its bank details) after creation: worth a look before confirming.',
+      resolve: (p) => (p.supplierChangedAt == null ? null : new Date(p.supplierChangedAt)),
+    }),
     validationOutcomes: t.field({
       type: [ValidationOutcome],
       resolve: (p) => (p.validationOutcomes ?? []) as unknown as OutcomeValue[],
