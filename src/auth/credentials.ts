@@ -1,5 +1,7 @@
 import type { AppServices } from '../app-services.ts';
 import type { Actor } from '../domain/shared/actor.ts';
+import { isUuid } from '../domain/shared/ids.ts';
+import type { PrismaClient } from '../generated/prisma/client.ts';
 import { loadSessionActor } from '../domain/user/user.queries.ts';
 import { authenticateApiKey, isApiKeySecret } from './api-keys.ts';
 import { bearerToken } from './tokens.ts';
@@ -28,4 +30,43 @@ export async function authenticateCredential(services: AppServices, authorizatio
 export async function isCredentialValid(services: AppServices, authorization: string | null | undefined): Promise<boolean> {
   const actor = await authenticateCredential(services, authorization);
   return actor !== null && actor.roles.size > 0;
+}
+
+/** What a long-lived stream was opened with (structurally what a stream re-check watches). */
+export interface WatchedCredential {
+  readonly userId: string;
+  readonly buyerId: string;
+  readonly apiKeyId?: string | null;
+  readonly sessionId?: string | null;
+}
+
+/**
+ * Batched revocation check for open streams: which of the watched credentials were revoked since
+ * (API key revoked, session signed out or revoked by a password change, user deactivated). Three
+ * indexed queries for any number of streams; expiry and lost roles are the stream re-check's own.
+ */
+export async function revokedCredentials<K>(
+  prisma: PrismaClient, watched: ReadonlyMap<K, WatchedCredential>,
+): Promise<Map<K, 'revoked'>> {
+  const revoked = new Map<K, 'revoked'>();
+  if (watched.size === 0) return revoked;
+  const all = [...watched.values()];
+  const ids = (pick: (c: WatchedCredential) => string | null | undefined) => [...new Set(all.map(pick).filter(isUuid))];
+  const [users, keys, sessions] = await Promise.all([
+    prisma.$queryRawUnsafe<{ id: string }[]>(
+      `SELECT id::text AS id FROM users WHERE id = ANY($1::uuid[]) AND deactivated_at IS NULL`, ids((c) => c.userId)),
+    prisma.$queryRawUnsafe<{ id: string }[]>(
+      `SELECT id::text AS id FROM api_keys WHERE id = ANY($1::uuid[]) AND revoked_at IS NULL`, ids((c) => c.apiKeyId)),
+    prisma.$queryRawUnsafe<{ id: string }[]>(
+      `SELECT id::text AS id FROM user_sessions WHERE id = ANY($1::uuid[]) AND revoked_at IS NULL`, ids((c) => c.sessionId)),
+  ]);
+  const active = (rows: { id: string }[]) => new Set(rows.map((row) => row.id));
+  const [activeUsers, activeKeys, activeSessions] = [active(users), active(keys), active(sessions)];
+  for (const [watchId, credential] of watched) {
+    const gone = !activeUsers.has(credential.userId)
+      || (credential.apiKeyId != null && !activeKeys.has(credential.apiKeyId))
+      || (credential.sessionId != null && !activeSessions.has(credential.sessionId));
+    if (gone) revoked.set(watchId, 'revoked');
+  }
+  return revoked;
 }

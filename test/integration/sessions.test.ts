@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idOf } from '../../src/graphql/ids.ts';
 import { graphql } from '../generated/index.ts';
-import { ChangePassword, DeactivateUser, Logout, WhoAmI } from '../helpers/access.ts';
+import { revokedCredentials } from '../../src/auth/credentials.ts';
+import { apiKeyOf, ChangePassword, DeactivateUser, Logout, RevokeApiKey, WhoAmI } from '../helpers/access.ts';
 import { CreateUser, Login, PASSWORD, createTenant, signIn, type Tenant } from '../helpers/factories.ts';
 import { connectWs } from '../helpers/ws-client.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
@@ -96,5 +97,28 @@ describe('sessions', () => {
   it('refuses a token that names no session (issued before sessions, or forged without one)', async () => {
     const token = await app.app.services.tokens.issue(idOf('User', tenant.creator.id), idOf('Buyer', tenant.buyerId));
     expect((await app.client(token).error(WhoAmI)).extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('tells a stream re-check, in one batch, which credentials were revoked since the stream opened', async () => {
+    const { services } = app.app;
+    const user = await newUser(['CREATOR']);
+    const other = await signIn(app, user.email);
+    const key = await apiKeyOf(app, user, ['CREATOR']);
+    const session = async (token: string) => (await services.tokens.verify(token))!;
+    const [mine, theirs] = [await session(user.token), await session(other.token)];
+    const watched = new Map([
+      [1, { userId: mine.userId, buyerId: mine.buyerId, sessionId: mine.sessionId }],
+      [2, { userId: theirs.userId, buyerId: theirs.buyerId, sessionId: theirs.sessionId }],
+      [3, { userId: mine.userId, buyerId: mine.buyerId, apiKeyId: idOf('ApiKey', key.id) }],
+      [4, { userId: idOf('User', tenant.creator.id), buyerId: mine.buyerId, sessionId: (await session(tenant.creator.token)).sessionId }],
+    ]);
+    const revoked = async () => [...(await revokedCredentials(services.database.prisma, watched)).keys()].sort();
+    expect(await revoked()).toEqual([]);
+    await user.client.data(Logout);
+    expect(await revoked()).toEqual([1]);
+    await other.client.data(RevokeApiKey, { id: key.id });
+    expect(await revoked()).toEqual([1, 3]);
+    await tenant.admin.client.data(DeactivateUser, { userId: user.id });
+    expect(await revoked()).toEqual([1, 2, 3]);
   });
 });
