@@ -143,7 +143,10 @@ export function supplierTypeViolation(supplier: Opt<SupplierInput>, currency: Ru
 export function validateSupplier(supplier: SupplierInput, currency: RunCurrency, supplierPath: string, out: InvalidField[] = []): InvalidField[] {
   const lim = LIMITS[currency];
   const at = supplierPath + '.';
-  required(out, at, 'name', supplier.name, 1, lim.name, lim.nameRe);
+  // A name of only whitespace names nobody: the bank and Confirmation of Payee need a real one.
+  if (required(out, at, 'name', supplier.name, 1, lim.name, lim.nameRe) && supplier.name.trim() === '') {
+    out.push(fe(at + 'name', 'REQUIRED'));
+  }
   optional(out, at, 'address', supplier.address, 255);
   optional(out, at, 'bankName', supplier.bankName, 255);
   optional(out, at, 'bankAddress', supplier.bankAddress, 255);
