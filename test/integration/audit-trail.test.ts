@@ -18,6 +18,12 @@ const SupplierChangedAt = graphql(`
   query AuditSupplierChangedAt($id: ID!) { paymentRun(id: $id) { payables(first: 10) { edges { node { id supplierChangedAt } } } } }
 `);
 
+const CreateEndpoint = graphql(`
+  mutation AuditCreateEndpoint($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { secret endpoint { id } } }
+`);
+const DisableEndpoint = graphql(`mutation AuditDisableEndpoint($id: ID!) { disableWebhookEndpoint(id: $id) { id } }`);
+const DeleteEndpoint = graphql(`mutation AuditDeleteEndpoint($id: ID!) { deleteWebhookEndpoint(id: $id) }`);
+
 const IBAN = 'GB82WEST12345698765432';
 const NEW_IBAN = 'DE89370400440532013000';
 
@@ -192,6 +198,20 @@ describe('every audited operation writes its event, and a failed one writes none
     expect((await auditOf(tenant.admin, 'USER_DEACTIVATED'))[0]).toMatchObject({ actor: { id: tenant.admin.id }, targetId: user.id });
     expect([await count('PASSWORD_CHANGED'), await count('LOGGED_OUT'), await count('USER_DEACTIVATED')])
       .toEqual([counts.pw + 1, counts.out + 1, counts.off + 1]);
+  });
+
+  it('WEBHOOK_ENDPOINT_CHANGED: creating, disabling and deleting an endpoint; a refused URL leaves nothing', async () => {
+    const before = await count('WEBHOOK_ENDPOINT_CHANGED');
+    const { createWebhookEndpoint } = await tenant.admin.client.data(CreateEndpoint, { input: { url: 'http://127.0.0.1:9/audited-hook' } });
+    const id = createWebhookEndpoint.endpoint.id;
+    await tenant.admin.client.data(DisableEndpoint, { id });
+    await tenant.admin.client.data(DeleteEndpoint, { id });
+    const events = (await auditOf(tenant.admin, 'WEBHOOK_ENDPOINT_CHANGED')).filter((e) => e.targetId === id);
+    expect(events.map((e) => JSON.parse(e.details!).change)).toEqual(['DELETED', 'DISABLED', 'CREATED']);
+    expect(events[2]).toMatchObject({ actor: { id: tenant.admin.id }, apiKey: null });
+    expect(events[2]!.details).not.toContain(createWebhookEndpoint.secret);
+    await tenant.admin.client.error(CreateEndpoint, { input: { url: 'ftp://example.com/hook' } });
+    expect(await count('WEBHOOK_ENDPOINT_CHANGED')).toBe(before + 3);
   });
 
   it('WEBHOOK_ENDPOINT_CHANGED (and any action): the exported helper writes in the caller\'s transaction and rolls back with it', async () => {
