@@ -95,7 +95,25 @@ export function createPayableLoaders(query: <T>(sql: string, params: unknown[]) 
     return loader;
   }
 
+  /** Payables of many runs counted by status: one GROUP BY for the whole list (the progress bars). */
+  const statusCounts = new DataLoader<string, { status: PayableStatus; count: number }[]>(async (runIds) => {
+    const rows = await query<{ parent: string; status: PayableStatus; n: bigint | string }>(
+      `SELECT payment_run_id AS parent, status::text AS status, count(*) AS n FROM payables
+        WHERE payment_run_id = ANY($1::uuid[]) AND buyer_id = $2::uuid
+        GROUP BY payment_run_id, status`,
+      [runIds, buyerId],
+    );
+    const byRun = new Map<string, { status: PayableStatus; count: number }[]>();
+    for (const row of rows) {
+      const list = byRun.get(row.parent) ?? [];
+      list.push({ status: row.status, count: Number(row.n) });
+      byRun.set(row.parent, list);
+    }
+    return runIds.map((id) => byRun.get(id) ?? []);
+  });
+
   return {
+    statusCounts: (runId: string) => statusCounts.load(runId),
     page: (parent: PayableParent, parentId: string, args: PayablePageArgs) => pageLoader(parent, args).load(parentId),
     count: (parent: PayableParent, parentId: string, statuses: readonly PayableStatus[] | null) =>
       countLoader(parent, statuses).load(parentId),

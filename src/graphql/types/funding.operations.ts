@@ -16,6 +16,7 @@ import { DomainError, ErrorCode } from '../../domain/shared/errors.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
 import { encodeGlobalId, idOf } from '../ids.ts';
+import { scopesFor } from '../role-scopes.ts';
 
 const AuthorisationOutcomeEnum = builder.enumType('AuthorisationOutcome', { values: Object.values(AuthorisationOutcome) });
 const PayableOutcomeEnum = builder.enumType('PayableOutcome', { values: Object.values(PayableOutcome) });
@@ -49,7 +50,7 @@ builder.mutationFields((t) => ({
   fundPaymentRun: t.prismaField({
     type: ['FundingGroup'],
     description: 'Splits the run into funding groups and batches, once; calling again returns the same groups.',
-    authScopes: { controller: true },
+    authScopes: scopesFor('FUND'),
     args: { id: t.arg.id(), linkedAccountIds: t.arg.idList() },
     resolve: async (query, _root, args, ctx) => {
       const runId = idOf('PaymentRun', args.id);
@@ -70,7 +71,7 @@ builder.mutationFields((t) => ({
   authoriseBatch: t.prismaField({
     type: 'Authorisation',
     description: 'Starts an attempt to authorise the batch at the bank (SCA enrolled CONTROLLER).',
-    authScopes: { controller: true },
+    authScopes: scopesFor('AUTHORISE_BATCHES'),
     args: { batchId: t.arg.id() },
     resolve: async (query, _root, args, ctx) => {
       const { id } = await funding.authoriseBatch(deps(ctx), ctx.actor!, idOf('Batch', args.batchId));

@@ -96,7 +96,7 @@ function decodePosition(cursor: string | null | undefined, fieldName: 'after' | 
   return Number(match[1]);
 }
 
-const loaders = (ctx: GraphQLContext) =>
+export const loaders = (ctx: GraphQLContext) =>
   (ctx.payableLoaders ??= createPayableLoaders(ctx.services.database.query, ctx.actor!.buyerId));
 
 /**

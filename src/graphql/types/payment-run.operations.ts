@@ -5,6 +5,7 @@ import type { Prisma } from '../../generated/prisma/client.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
 import { idOf } from '../ids.ts';
+import { scopesFor } from '../role-scopes.ts';
 import { BankAccountDetailsInput, MoneyInput, SupplierTypeEnum } from './common.ts';
 import { pageSize } from './pagination.ts';
 import { PaymentRunStatusEnum } from './payment-run.ts';
@@ -116,7 +117,7 @@ builder.mutationFields((t) => ({
   }),
   updatePayables: t.prismaField({
     type: 'PaymentRun',
-    authScopes: { creator: true },
+    authScopes: scopesFor('UPDATE_PAYABLES'),
     args: { paymentRunId: t.arg.id(), payables: t.arg({ type: [UpdatePayableInput] }) },
     resolve: async (query, _root, args, ctx) => {
       const id = runId(args.paymentRunId);
@@ -127,7 +128,7 @@ builder.mutationFields((t) => ({
   }),
   cancelPayables: t.prismaField({
     type: 'PaymentRun',
-    authScopes: { $any: { creator: true, controller: true } },
+    authScopes: scopesFor('CANCEL_PAYABLES'),
     args: { paymentRunId: t.arg.id(), payableIds: t.arg.idList() },
     resolve: async (query, _root, args, ctx) => {
       const id = runId(args.paymentRunId);
@@ -137,7 +138,7 @@ builder.mutationFields((t) => ({
   }),
   cancelPaymentRun: t.prismaField({
     type: 'PaymentRun',
-    authScopes: { $any: { creator: true, controller: true } },
+    authScopes: scopesFor('CANCEL'),
     args: { id: t.arg.id() },
     resolve: async (query, _root, args, ctx) => {
       await commands.cancelPaymentRun(ctx.services.domain, ctx.actor!, runId(args.id));
@@ -146,7 +147,7 @@ builder.mutationFields((t) => ({
   }),
   confirmPaymentRun: t.prismaField({
     type: 'PaymentRun',
-    authScopes: { controller: true },
+    authScopes: scopesFor('CONFIRM'),
     args: { id: t.arg.id() },
     resolve: async (query, _root, args, ctx) => {
       await commands.confirmPaymentRun(ctx.services.domain, ctx.actor!, runId(args.id));
@@ -155,7 +156,7 @@ builder.mutationFields((t) => ({
   }),
   verifyPaymentRunChallenge: t.prismaField({
     type: 'PaymentRun',
-    authScopes: { controller: true },
+    authScopes: scopesFor('VERIFY_CHALLENGE'),
     args: { id: t.arg.id(), code: t.arg.string() },
     resolve: async (query, _root, args, ctx) => {
       await commands.verifyPaymentRunChallenge(ctx.services.domain, ctx.actor!, runId(args.id), args.code);
@@ -164,7 +165,7 @@ builder.mutationFields((t) => ({
   }),
   restartPaymentRun: t.prismaField({
     type: 'PaymentRun',
-    authScopes: { controller: true },
+    authScopes: scopesFor('RESTART'),
     args: { id: t.arg.id() },
     resolve: async (query, _root, args, ctx) => {
       await commands.restartPaymentRun(ctx.services.domain, ctx.actor!, runId(args.id));
