@@ -25,8 +25,8 @@
  *          ─all payables concluded─▶ COMPLETED | COMPLETED_WITH_ERRORS;  COMPLETED ─late RETURN─▶ COMPLETED_WITH_ERRORS
  *   CANCELLED with the run (PENDING_FUNDING, AWAITING_FUNDS) or by cancelFundingGroup (AWAITING_FUNDS).
  */
-import { defineStateMachine, type StateMachine, type TransitionTable } from '../shared/state-machine.ts';
-import type { AuthorisationStatus, BatchStatus, FundingGroupStatus } from '../shared/statuses.ts';
+import { defineActions, defineStateMachine, type ActionRule, type StateMachine, type TransitionTable } from '../shared/state-machine.ts';
+import type { AuthorisationStatus, BatchStatus, FundingGroupStatus, PaymentRunStatus } from '../shared/statuses.ts';
 
 export const AUTHORISATION_TRANSITIONS = {
   CREATED: ['USER_AUTHORISING', 'CANCELLED', 'TIMED_OUT'],
@@ -67,6 +67,91 @@ export const ACTIVE_ATTEMPT_STATUSES = (Object.keys(AUTHORISATION_TRANSITIONS) a
   .filter((status) => !authorisationStates.isTerminal(status));
 
 export const isActiveAttempt = (status: AuthorisationStatus) => ACTIVE_ATTEMPT_STATUSES.includes(status);
+
+/**
+ * Who may do what to funding, and when (CONTRACT.md §4). Policies (funding.policy.ts), the GraphQL
+ * auth scopes and the jobs read these rows.
+ */
+export const FUNDING_GROUP_ACTIONS = defineActions(fundingGroupStates, {
+  cancel: { roles: ['CONTROLLER'], from: ['AWAITING_FUNDS'], to: 'CANCELLED', mutation: 'cancelFundingGroup' },
+  /** Part of cancelPaymentRunWithFunding (src/domain/orchestration/cancel-payment-run.ts): groups not yet executing. */
+  cancelWithRun: { roles: ['CREATOR', 'CONTROLLER'], from: ['PENDING_FUNDING', 'AWAITING_FUNDS'], to: 'CANCELLED' },
+  receiveFunds: { roles: 'BANK', from: ['AWAITING_FUNDS'], to: 'EXECUTING', mutation: 'simulateFundsReceived' },
+});
+
+/**
+ * A funded run goes EXECUTING as soon as its first group does (or is cancelled), while its other
+ * groups may still wait for authorisation: their batches must stay authorisable then too.
+ */
+export const AUTHORISABLE_RUN_STATUSES: readonly PaymentRunStatus[] = ['PENDING_FUNDING', 'EXECUTING'];
+
+export const BATCH_ACTIONS = defineActions(batchStates, {
+  /** A new attempt (USER_AUTHORISING); the batch derives USER_INITIATION_IN_PROGRESS. Its run: AUTHORISABLE_RUN_STATUSES. */
+  authorise: { roles: ['CONTROLLER'], sca: true, from: ['OPEN'], to: 'USER_INITIATION_IN_PROGRESS', mutation: 'authoriseBatch' },
+});
+
+/** The status authoriseBatch reports while another attempt holds the batch. */
+export const BATCH_HELD_STATUS = BATCH_ACTIONS.authorise.to;
+
+export const AUTHORISATION_ACTIONS = defineActions(authorisationStates, {
+  /** authoriseBatch hands the new attempt to the user at once (CREATED is never stored). */
+  start: { roles: ['CONTROLLER'], sca: true, from: [], to: 'USER_AUTHORISING', mutation: 'authoriseBatch' },
+  cancel: { roles: ['CONTROLLER'], from: ACTIVE_ATTEMPT_STATUSES, to: 'CANCELLED', mutation: 'cancelAuthorisation' },
+  cancelWithRun: { roles: ['CREATOR', 'CONTROLLER'], from: ACTIVE_ATTEMPT_STATUSES, to: 'CANCELLED' },
+  timeOut: { roles: 'SYSTEM', from: ACTIVE_ATTEMPT_STATUSES, to: 'TIMED_OUT' },
+  /** The bank's answer (AUTHORISATION_OUTCOMES says where each outcome leads). */
+  concludeAtBank: { roles: 'BANK', from: ACTIVE_ATTEMPT_STATUSES, to: null, mutation: 'simulateAuthorisationOutcome' },
+});
+
+export const AuthorisationOutcome = {
+  APPROVE: 'APPROVE',
+  SECOND_SIGNATORY_APPROVE: 'SECOND_SIGNATORY_APPROVE',
+  REJECT: 'REJECT',
+  CANCEL: 'CANCEL',
+  TIME_OUT: 'TIME_OUT',
+} as const;
+export type AuthorisationOutcome = keyof typeof AuthorisationOutcome;
+
+interface OutcomeRule {
+  /** The statuses an outcome walks the attempt through, by the status it starts from. */
+  readonly paths: Readonly<Partial<Record<AuthorisationStatus, readonly AuthorisationStatus[]>>>;
+  /** At a bank that needs a second signatory, these paths replace the ones above. */
+  readonly multiAuthPaths?: Readonly<Partial<Record<AuthorisationStatus, readonly AuthorisationStatus[]>>>;
+  /** From any other status: this one step, which the transition table then accepts or refuses. */
+  readonly otherwise: AuthorisationStatus | null;
+  /** What the outcome is called in INVALID_STATE messages when it has no path. */
+  readonly verb: string;
+}
+
+/** What the bank answers to an attempt (simulateAuthorisationOutcome, the autopilot, bank events). */
+export const AUTHORISATION_OUTCOMES: Readonly<Record<AuthorisationOutcome, OutcomeRule>> = {
+  APPROVE: {
+    paths: { USER_AUTHORISING: ['BANK_AUTHORISING', 'PROCESSED'], BANK_AUTHORISING: ['PROCESSED'] },
+    multiAuthPaths: { USER_AUTHORISING: ['AWAITING_MULTI_AUTH'], BANK_AUTHORISING: ['PROCESSED'] },
+    otherwise: null,
+    verb: 'approve an authorisation',
+  },
+  SECOND_SIGNATORY_APPROVE: {
+    paths: { AWAITING_MULTI_AUTH: ['PROCESSED'] }, otherwise: null, verb: 'approve an authorisation as second signatory',
+  },
+  REJECT: { paths: {}, otherwise: 'FAILED', verb: 'reject an authorisation' },
+  CANCEL: { paths: {}, otherwise: 'CANCELLED', verb: 'cancel an authorisation' },
+  TIME_OUT: { paths: {}, otherwise: 'TIMED_OUT', verb: 'time out an authorisation' },
+};
+
+/** The bank's next step for an attempt waiting on it (the autopilot approves whatever waits). */
+export const BANK_APPROVAL: Readonly<Partial<Record<AuthorisationStatus, AuthorisationOutcome>>> = {
+  USER_AUTHORISING: 'APPROVE',
+  AWAITING_MULTI_AUTH: 'SECOND_SIGNATORY_APPROVE',
+};
+
+/** Why an attempt ended, recorded as its failureReason. */
+export const ATTEMPT_FAILURE_REASONS: Readonly<Partial<Record<AuthorisationStatus, string>>> = {
+  FAILED: 'Rejected at the bank',
+  TIMED_OUT: 'Not concluded within 10 minutes',
+};
+
+export type { ActionRule };
 
 /** An attempt must conclude within this long (CONTRACT.md §4). */
 export const AUTHORISATION_TTL_MS = 10 * 60_000;

@@ -11,7 +11,7 @@
  * its funding group (cancelFundingGroup, AWAITING_FUNDS). Once EXECUTING the money is on its way:
  * only the bank's outcome moves it. Terminal: FAILED, RETURNED, CANCELLED.
  */
-import { defineStateMachine, type TransitionTable } from '../shared/state-machine.ts';
+import { defineActions, defineStateMachine, type ActionRule, type TransitionTable } from '../shared/state-machine.ts';
 import type { PayableStatus } from '../shared/statuses.ts';
 
 export const PAYABLE_TRANSITIONS = {
@@ -34,5 +34,37 @@ export const payableStates = defineStateMachine<PayableStatus>('Payable', 'QUEUE
 export const CANCELLABLE_PAYABLE_STATUSES: readonly PayableStatus[] = (Object.keys(PAYABLE_TRANSITIONS) as PayableStatus[])
   .filter((status) => payableStates.canTransition(status, 'CANCELLED'));
 
+/** A payable is concluded when nothing more will happen to it except a later RETURN. */
+export const CONCLUDED_PAYABLE_STATUSES: readonly PayableStatus[] = ['COMPLETED', 'FAILED', 'RETURNED', 'CANCELLED'];
+
+/**
+ * Who moves payables, and when (CONTRACT.md §4). Before funding they follow their run
+ * (payableStatusForRun); these are the moves of their own.
+ */
+export const PAYABLE_ACTIONS = defineActions(payableStates, {
+  /** updatePayables: the supplier is replaced, the status stays. */
+  update: { roles: ['CREATOR'], from: ['PENDING_CONFIRMATION'], to: null, mutation: 'updatePayables' },
+  cancel: { roles: ['CREATOR', 'CONTROLLER'], from: ['PENDING_CONFIRMATION'], to: 'CANCELLED', mutation: 'cancelPayables' },
+  /** With their run (cancelPaymentRun): from every state that has a CANCELLED exit. */
+  cancelWithRun: { roles: ['CREATOR', 'CONTROLLER'], from: CANCELLABLE_PAYABLE_STATUSES, to: 'CANCELLED' },
+  cancelWithGroup: { roles: ['CONTROLLER'], from: ['AWAITING_FUNDS'], to: 'CANCELLED' },
+  /** Derived: every batch of their group is authorised. */
+  awaitFunds: { roles: 'SYSTEM', from: ['PENDING_FUNDING'], to: 'AWAITING_FUNDS' },
+  receiveFunds: { roles: 'BANK', from: ['AWAITING_FUNDS'], to: 'EXECUTING' },
+});
+
 /** Payables are edited (supplier replaced, cancelled one by one) only before anyone confirmed the run. */
-export const EDITABLE_PAYABLE_STATUS = 'PENDING_CONFIRMATION' satisfies PayableStatus;
+export const EDITABLE_PAYABLE_STATUS = PAYABLE_ACTIONS.update.from[0]!;
+
+export const PayableOutcome = { COMPLETE: 'COMPLETE', FAIL: 'FAIL', RETURN: 'RETURN' } as const;
+export type PayableOutcome = keyof typeof PayableOutcome;
+
+/**
+ * What the bank reports about a transfer (simulatePayableOutcome, the autopilot): the states each
+ * outcome applies to, the state it leads to, and the reason recorded.
+ */
+export const PAYABLE_OUTCOMES = {
+  COMPLETE: { roles: 'BANK', from: ['EXECUTING'], to: 'COMPLETED', reason: null, mutation: 'simulatePayableOutcome' },
+  FAIL: { roles: 'BANK', from: ['EXECUTING'], to: 'FAILED', reason: 'Payment failed at the beneficiary bank', mutation: 'simulatePayableOutcome' },
+  RETURN: { roles: 'BANK', from: ['COMPLETED'], to: 'RETURNED', reason: 'Payment returned by the beneficiary bank', mutation: 'simulatePayableOutcome' },
+} as const satisfies Record<PayableOutcome, ActionRule<PayableStatus> & { reason: string | null }>;

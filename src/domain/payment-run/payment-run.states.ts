@@ -20,7 +20,7 @@
  * - Terminal: INVALID, CANCELLED, COMPLETED_WITH_ERRORS. COMPLETED is not: a payable may be RETURNED
  *   at any later time.
  */
-import { defineStateMachine, type TransitionTable } from '../shared/state-machine.ts';
+import { defineActions, defineStateMachine, type TransitionTable } from '../shared/state-machine.ts';
 import type { PaymentRunStatus } from '../shared/statuses.ts';
 
 export const PAYMENT_RUN_TRANSITIONS = {
@@ -39,12 +39,41 @@ export const PAYMENT_RUN_TRANSITIONS = {
 export const paymentRunStates = defineStateMachine<PaymentRunStatus>('PaymentRun', 'QUEUED', PAYMENT_RUN_TRANSITIONS);
 
 /**
- * Where a person may cancel the whole run (CONTRACT.md §4 table). EXECUTING has a CANCELLED exit
- * too, but only as a derived status: money may already be moving, so nobody cancels it directly.
+ * Who may do what to a run, and when (CONTRACT.md §4 "Who may do what, and when"). Policies
+ * (payment-run.policy.ts), the GraphQL auth scopes and the jobs read these rows; nothing else says
+ * which roles or states an action needs.
+ *
+ * - cancel: a person may cancel a run until money may move. EXECUTING has a CANCELLED exit too, but
+ *   only as a derived status. What happens to its funding (open groups, their batches' payables,
+ *   active authorisations) is one named orchestration: cancelPaymentRunWithFunding
+ *   (src/domain/orchestration/cancel-payment-run.ts).
+ * - cancelPayables: the payables go CANCELLED (payable.states.ts, PAYABLE_ACTIONS.cancel); the run
+ *   stays, or is CANCELLED when nothing is left to pay (cancelEmptied).
+ * - failChallenge: the 3rd wrong code (the answering controller) or expiry (the timer job).
  */
-export const USER_CANCELLABLE_RUN_STATUSES = [
-  'QUEUED', 'PENDING_CONFIRMATION', 'PENDING_CHALLENGE', 'SCA_FAILED', 'PENDING_FUNDING',
-] as const satisfies readonly PaymentRunStatus[];
+export const PAYMENT_RUN_ACTIONS = defineActions(paymentRunStates, {
+  create: { roles: ['CREATOR'], from: [], to: 'QUEUED', mutation: 'createPaymentRun' },
+  validate: { roles: 'SYSTEM', from: ['QUEUED'], to: 'PENDING_CONFIRMATION' },
+  invalidate: { roles: 'SYSTEM', from: ['QUEUED'], to: 'INVALID' },
+  updatePayables: { roles: ['CREATOR'], from: ['PENDING_CONFIRMATION'], to: null, mutation: 'updatePayables' },
+  cancelPayables: { roles: ['CREATOR', 'CONTROLLER'], from: ['PENDING_CONFIRMATION'], to: null, mutation: 'cancelPayables' },
+  cancelEmptied: { roles: ['CREATOR', 'CONTROLLER'], from: ['PENDING_CONFIRMATION'], to: 'CANCELLED' },
+  cancel: {
+    roles: ['CREATOR', 'CONTROLLER'],
+    from: ['QUEUED', 'PENDING_CONFIRMATION', 'PENDING_CHALLENGE', 'SCA_FAILED', 'PENDING_FUNDING'],
+    to: 'CANCELLED',
+    mutation: 'cancelPaymentRun',
+  },
+  confirm: { roles: ['CONTROLLER'], sca: true, from: ['PENDING_CONFIRMATION'], to: 'PENDING_CHALLENGE', mutation: 'confirmPaymentRun' },
+  passChallenge: { roles: ['CONTROLLER'], from: ['PENDING_CHALLENGE'], to: 'PENDING_FUNDING', mutation: 'verifyPaymentRunChallenge' },
+  failChallenge: { roles: ['CONTROLLER'], from: ['PENDING_CHALLENGE'], to: 'SCA_FAILED' },
+  expireChallenge: { roles: 'SYSTEM', from: ['PENDING_CHALLENGE'], to: 'SCA_FAILED' },
+  restart: { roles: ['CONTROLLER'], sca: true, from: ['SCA_FAILED'], to: 'PENDING_CHALLENGE', mutation: 'restartPaymentRun' },
+  fund: { roles: ['CONTROLLER'], from: ['PENDING_FUNDING'], to: null, mutation: 'fundPaymentRun' },
+});
+
+/** Where a person may cancel the whole run: PAYMENT_RUN_ACTIONS.cancel.from. */
+export const USER_CANCELLABLE_RUN_STATUSES = PAYMENT_RUN_ACTIONS.cancel.from;
 
 /**
  * Every status a run can only have after somebody confirmed it: `confirmPaymentRun` answers
@@ -56,4 +85,4 @@ export const CONFIRMED_RUN_STATUSES = [
 ] as const satisfies readonly PaymentRunStatus[];
 
 /** Payables may be edited (replaced supplier, cancelled) only while the run awaits confirmation. */
-export const EDITABLE_RUN_STATUS = 'PENDING_CONFIRMATION' satisfies PaymentRunStatus;
+export const EDITABLE_RUN_STATUS = PAYMENT_RUN_ACTIONS.updatePayables.from[0];
