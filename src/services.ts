@@ -11,6 +11,8 @@ import { createRateLimiter } from './graphql/limits.ts';
 import { createJobRunner } from './jobs/job-runner.ts';
 import { backgroundTasks, VALIDATION_TASK } from './jobs/tasks.ts';
 import type { Logger } from './logger.ts';
+import { sandboxPayeeCheck } from './sandbox/confirmation-of-payee.ts';
+import { sandboxOneTimeCodes } from './sandbox/sca.ts';
 
 export interface ServiceOptions {
   logger: Logger;
@@ -31,6 +33,9 @@ export async function createServices(config: Readonly<Config>, options: ServiceO
     tenantDb: createTenantDbFactory(prisma),
     now: options.now ?? (() => new Date()),
     sandbox: config.sandbox,
+    // The providers behind the domain's ports (src/domain/ports.ts): sandbox ones in this gateway.
+    payeeCheck: sandboxPayeeCheck,
+    oneTimeCodes: sandboxOneTimeCodes,
     onCommitted: () => relay.kick(),
     onWorkQueued: () => jobs.kick(VALIDATION_TASK),
   };

@@ -1,6 +1,5 @@
 import { hashPassword, verifyPassword, DUMMY_PASSWORD_HASH } from '../../auth/password.ts';
 import { Prisma } from '../../generated/prisma/client.ts';
-import { isValidOneTimePassword } from '../../sandbox/sca.ts';
 import type { Actor } from '../shared/actor.ts';
 import { DomainError, ErrorCode, FieldError, invalidState, notFound } from '../shared/errors.ts';
 import { checkNewUser, FieldRules, normaliseEmail, type NewUserInput } from '../shared/input.ts';
@@ -79,7 +78,7 @@ export async function verifyScaEnrolment(deps: DomainDeps, actor: Actor, code: s
   const db = deps.tenantDb(actor.buyerId);
   const user = await db.user.findUniqueOrThrow({ where: { id: actor.userId } });
   if (!user.scaEnrolmentStartedAt) throw invalidState(user.scaEnrolled ? 'ENROLLED' : 'NOT_ENROLLED', 'verify an enrolment that was not started');
-  if (!isValidOneTimePassword(code)) throw new DomainError(ErrorCode.SCA_CHALLENGE_INVALID, 'Wrong one-time password');
+  if (!(await deps.oneTimeCodes.verify(actor.userId, 'SCA_ENROLMENT', code))) throw new DomainError(ErrorCode.SCA_CHALLENGE_INVALID, 'Wrong one-time password');
   return db.user.update({
     where: { id: actor.userId },
     data: { scaEnrolled: true, scaEnrolmentStartedAt: null },
