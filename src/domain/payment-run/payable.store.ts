@@ -4,11 +4,12 @@
  * (one round trip, no statement-size limits). Raw SQL is not tenant-scoped by the client; every
  * statement names buyer_id.
  */
-import type { ValidationOutcome } from '../../sandbox/confirmation-of-payee.ts';
+import type { ValidationOutcome } from '../ports.ts';
 import { DomainError, ErrorCode, type InvalidField } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import type { PayableStatus } from '../shared/statuses.ts';
 import type { UnitOfWork } from '../shared/unit-of-work.ts';
+import { payableStates } from './payable.states.ts';
 import {
   validateSupplierReplacement, type RunCurrency, type SupplierInput, type ValidatedPaymentRun, type ValidatedSupplier,
 } from './payment-run.validation.ts';
@@ -42,7 +43,7 @@ function supplierArrays(suppliers: readonly ValidatedSupplier[]): (string | null
 /** `$first::text[], $first+1::text[], …` for the supplier arrays. */
 const supplierParams = (first: number) => SUPPLIER_COLUMNS.map((_, k) => `$${first + k}::text[]`).join(', ');
 
-/** Inserts every payable of a new run (QUEUED, positions 0..n-1) in one statement; returns ids in position order. */
+/** Inserts every payable of a new run (their initial status, positions 0..n-1) in one statement; returns ids in position order. */
 export async function insertPayables(uow: UnitOfWork, runId: string, run: ValidatedPaymentRun): Promise<string[]> {
   const n = run.payables.length;
   const ids = new Array<string>(n);
@@ -61,12 +62,12 @@ export async function insertPayables(uow: UnitOfWork, runId: string, run: Valida
   const columns = SUPPLIER_COLUMNS.join(', ');
   await uow.tx.$executeRawUnsafe(
     `INSERT INTO payables (id, buyer_id, payment_run_id, position, status, currency, amount, reference, external_ref, payment_ref, ${columns})
-     SELECT t.id, $1::uuid, $2::uuid, (t.ord - 1)::int, 'QUEUED', $3::"Currency", t.amount, t.reference, t.external_ref, t.payment_ref,
+     SELECT t.id, $1::uuid, $2::uuid, (t.ord - 1)::int, $${9 + SUPPLIER_COLUMNS.length}::"PayableStatus", $3::"Currency", t.amount, t.reference, t.external_ref, t.payment_ref,
             ${SUPPLIER_COLUMNS.map((c) => castColumn(c, 't')).join(', ')}
        FROM unnest($4::uuid[], $5::bigint[], $6::text[], $7::text[], $8::text[], ${supplierParams(9)})
             WITH ORDINALITY AS t(id, amount, reference, external_ref, payment_ref, ${columns}, ord)`,
     uow.buyerId, runId, run.currency, ids, amounts, references, externalRefs, paymentRefs,
-    ...supplierArrays(run.payables.map((p) => p.supplier)),
+    ...supplierArrays(run.payables.map((p) => p.supplier)), payableStates.initial,
   );
   return ids;
 }
