@@ -12,7 +12,7 @@
  *   keeps the table honest should an attempt ever be created before the user is sent to the bank.
  *   Terminal: PROCESSED, FAILED, CANCELLED, TIMED_OUT (a batch retries with a new attempt).
  *
- * FundingGroup and Batch are derived (src/domain/derived-status.ts) on every child change; their
+ * FundingGroup and Batch are derived (deriveBatchStatus, deriveFundingGroupStatus below) on every child change; their
  * tables list what the derivation may legitimately produce, and recomputeDerived treats anything
  * else as a bug (assertDerivedTransition), never as a user error.
  *
@@ -27,6 +27,7 @@
  */
 import { defineActions, defineStateMachine, type ActionRule, type StateMachine, type TransitionTable } from '../shared/state-machine.ts';
 import type { AuthorisationStatus, BatchStatus, FundingGroupStatus, PaymentRunStatus } from '../shared/statuses.ts';
+import { allPayablesConcluded, countStatuses, type PayableTally, type StatusCounts } from '../payment-run/payable.states.ts';
 
 export const AUTHORISATION_TRANSITIONS = {
   CREATED: ['USER_AUTHORISING', 'CANCELLED', 'TIMED_OUT'],
@@ -161,4 +162,79 @@ export function assertDerivedTransition<S extends string>(machine: StateMachine<
   if (!machine.canTransition(from, to)) {
     throw new Error(`Derived ${machine.name} ${entityId}: ${from} → ${to} is not in the transition table`);
   }
+}
+
+// Derived statuses (CONTRACT.md §4 "Derived statuses"): pure functions over counts, no I/O.
+
+/** Number of groups per status; missing statuses count as 0. */
+export type FundingGroupTally = Readonly<Partial<Record<FundingGroupStatus, number>>>;
+
+export function tallyGroupCounts(counts: StatusCounts<FundingGroupStatus>): FundingGroupTally {
+  const out: Partial<Record<FundingGroupStatus, number>> = {};
+  for (const [status, c] of Object.entries(counts) as [FundingGroupStatus, number | bigint | undefined][]) {
+    out[status] = Number(c ?? 0);
+  }
+  return out;
+}
+
+export function tallyGroups(statuses: Iterable<FundingGroupStatus>): FundingGroupTally {
+  return tallyGroupCounts(countStatuses(statuses));
+}
+
+export interface BatchStatusInput {
+  /** A cancellation of the batch (e.g. of its run or group) has started and not yet finished. */
+  readonly cancellationPending: boolean;
+  readonly payables: PayableTally;
+  /** Every Authorisation attempt of the batch, any order (a batch has few). */
+  readonly attemptStatuses: readonly AuthorisationStatus[];
+}
+
+/**
+ * CANCELLING while a cancellation is pending (beats everything, even all-concluded, so the
+ * in-flight cancellation stays visible); else PROCESSED when ≥1 payable and all concluded; else
+ * PROCESSING once an attempt is PROCESSED; else USER_INITIATION_IN_PROGRESS while an attempt is
+ * active (CREATED, USER_AUTHORISING, BANK_AUTHORISING, AWAITING_MULTI_AUTH); else OPEN.
+ */
+export function deriveBatchStatus(input: BatchStatusInput): BatchStatus {
+  if (input.cancellationPending) return 'CANCELLING';
+  if (allPayablesConcluded(input.payables)) return 'PROCESSED';
+  if (input.attemptStatuses.includes('PROCESSED')) return 'PROCESSING';
+  if (input.attemptStatuses.some((s) => ACTIVE_ATTEMPT_STATUSES.includes(s))) return 'USER_INITIATION_IN_PROGRESS';
+  return 'OPEN';
+}
+
+/** A batch counts as authorised once an attempt was PROCESSED, i.e. for PROCESSING and PROCESSED. */
+export const isBatchAuthorised = (status: BatchStatus): boolean => status === 'PROCESSING' || status === 'PROCESSED';
+
+export interface FundingGroupStatusInput {
+  /** The group itself was cancelled (cancelFundingGroup, cancelPaymentRun). */
+  readonly cancelled: boolean;
+  /** simulateFundsReceived happened (fundingDate is set). */
+  readonly fundsReceived: boolean;
+  /** Every batch of the group is authorised (see isBatchAuthorised); the caller owns the empty case. */
+  readonly allBatchesAuthorised: boolean;
+  readonly payables: PayableTally;
+}
+
+/**
+ * CANCELLED if the group is cancelled. Otherwise, once ≥1 payable and all concluded:
+ *   - any FAILED or RETURNED                    → COMPLETED_WITH_ERRORS
+ *   - else ≥1 COMPLETED (the rest CANCELLED)    → COMPLETED: payables cancelled individually are
+ *     ignored, because "all COMPLETED" would otherwise be unreachable once one is cancelled, and a
+ *     cancellation is not an error
+ *   - else every payable CANCELLED              → CANCELLED, even without the group's own flag:
+ *     nothing was or will be paid, so COMPLETED would misreport it.
+ * Otherwise EXECUTING once funds were received; AWAITING_FUNDS when all batches are authorised;
+ * else PENDING_FUNDING. A RETURN after COMPLETED yields COMPLETED_WITH_ERRORS on recomputation.
+ */
+export function deriveFundingGroupStatus(input: FundingGroupStatusInput): FundingGroupStatus {
+  if (input.cancelled) return 'CANCELLED';
+  const p = input.payables;
+  if (allPayablesConcluded(p)) {
+    if (p.failed + p.returned > 0) return 'COMPLETED_WITH_ERRORS';
+    return p.completed > 0 ? 'COMPLETED' : 'CANCELLED';
+  }
+  if (input.fundsReceived) return 'EXECUTING';
+  if (input.allBatchesAuthorised) return 'AWAITING_FUNDS';
+  return 'PENDING_FUNDING';
 }

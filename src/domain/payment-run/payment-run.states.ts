@@ -15,13 +15,14 @@
  * - CANCELLED is entered by `cancelPaymentRun` (the states in USER_CANCELLABLE_RUN_STATUSES), by
  *   `cancelPayables` when nothing is left to pay, or — from PENDING_FUNDING and EXECUTING — derived
  *   when every funding group is cancelled (a group cancelled early already makes the run EXECUTING).
- * - Once funding groups exist the run's status is derived (src/domain/derived-status.ts); if every
+ * - Once funding groups exist the run's status is derived (derivePaymentRunStatus below); if every
  *   group concludes within one transaction the run may skip EXECUTING, hence the direct exits.
  * - Terminal: INVALID, CANCELLED, COMPLETED_WITH_ERRORS. COMPLETED is not: a payable may be RETURNED
  *   at any later time.
  */
 import { defineActions, defineStateMachine, type TransitionTable } from '../shared/state-machine.ts';
-import type { PaymentRunStatus } from '../shared/statuses.ts';
+import type { FundingGroupStatus, PaymentRunStatus } from '../shared/statuses.ts';
+import { tallyGroups, type FundingGroupTally } from '../funding/funding.states.ts';
 
 export const PAYMENT_RUN_TRANSITIONS = {
   QUEUED: ['PENDING_CONFIRMATION', 'INVALID', 'CANCELLED'],
@@ -86,3 +87,44 @@ export const CONFIRMED_RUN_STATUSES = [
 
 /** Payables may be edited (replaced supplier, cancelled) only while the run awaits confirmation. */
 export const EDITABLE_RUN_STATUS = PAYMENT_RUN_ACTIONS.updatePayables.from[0];
+
+// Once funding groups exist, the run's status is derived from them (CONTRACT.md §4 "Derived statuses").
+
+const CONCLUDED_GROUP_STATUSES: readonly FundingGroupStatus[] = ['COMPLETED', 'COMPLETED_WITH_ERRORS', 'CANCELLED'];
+
+export interface PaymentRunStatusInput {
+  /** The run's groups: a list of statuses, or counts per status (preferred for many groups). */
+  readonly groups: readonly FundingGroupStatus[] | FundingGroupTally;
+  /**
+   * Every payable of the run that was not cancelled before confirmation is COMPLETED. Payables
+   * cancelled later (with their group) are not exempt: they make a concluded run COMPLETED_WITH_ERRORS.
+   */
+  readonly payablesNotCancelledBeforeConfirmationAllCompleted: boolean;
+}
+
+/**
+ * null when the run has no groups (before funding the run keeps its own stored status). Else:
+ * CANCELLED if all groups are; COMPLETED when all groups concluded (COMPLETED,
+ * COMPLETED_WITH_ERRORS, CANCELLED) and the payables flag holds; COMPLETED_WITH_ERRORS when all
+ * concluded otherwise; EXECUTING when any group is EXECUTING or concluded; else PENDING_FUNDING.
+ * A COMPLETED_WITH_ERRORS group forces COMPLETED_WITH_ERRORS even if the flag claims all
+ * COMPLETED: the inputs then contradict each other and reporting the error is the safe side.
+ */
+export function derivePaymentRunStatus(input: PaymentRunStatusInput): PaymentRunStatus | null {
+  const tally = Array.isArray(input.groups)
+    ? tallyGroups(input.groups as readonly FundingGroupStatus[])
+    : (input.groups as FundingGroupTally);
+  const n = (s: FundingGroupStatus) => tally[s] ?? 0;
+  let total = 0;
+  for (const c of Object.values(tally)) total += c ?? 0;
+  if (total === 0) return null;
+
+  if (n('CANCELLED') === total) return 'CANCELLED';
+  const concluded = CONCLUDED_GROUP_STATUSES.reduce((sum, s) => sum + n(s), 0);
+  if (concluded === total) {
+    const clean = input.payablesNotCancelledBeforeConfirmationAllCompleted && n('COMPLETED_WITH_ERRORS') === 0;
+    return clean ? 'COMPLETED' : 'COMPLETED_WITH_ERRORS';
+  }
+  if (concluded > 0 || n('EXECUTING') > 0) return 'EXECUTING';
+  return 'PENDING_FUNDING';
+}
