@@ -11,6 +11,7 @@ import { createRateLimiter } from './graphql/limits.ts';
 import { createJobRunner } from './jobs/job-runner.ts';
 import { backgroundTasks, VALIDATION_TASK } from './jobs/tasks.ts';
 import type { Logger } from './logger.ts';
+import { createTenantReads } from './reads/tenant-reads.ts';
 import { sandboxPayeeCheck } from './sandbox/confirmation-of-payee.ts';
 import { sandboxOneTimeCodes } from './sandbox/sca.ts';
 
@@ -51,5 +52,6 @@ export async function createServices(config: Readonly<Config>, options: ServiceO
     jobs,
     rateLimiter: createRateLimiter(config.rateLimitPerMinute, config.redisUrl),
     live: createLiveStatusChanges(prisma, bus, { pollIntervalMs: config.pollIntervalMs }),
+    reads: createTenantReads(database),
   };
 }

@@ -1,7 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { bearerToken } from '../auth/tokens.ts';
 import type { AppServices } from '../app-services.ts';
-import { loadActor } from '../domain/user/user.queries.ts';
 import type { GraphQLContext } from './context.ts';
 
 /** What yoga hands over: an HTTP request, or (over graphql-ws) the socket's connectionParams. */
@@ -24,7 +23,7 @@ export async function authenticate(services: AppServices, authorization: string 
   if (!token) return null;
   const claims = await services.tokens.verify(token);
   if (!claims) return null;
-  return loadActor(services.database.prisma, claims.userId, claims.buyerId);
+  return services.reads.actor(claims.userId, claims.buyerId);
 }
 
 export function createContextFactory(services: AppServices) {

@@ -1,9 +1,7 @@
 import { brandWithType } from '@pothos/core';
 import { DomainError, ErrorCode, FieldError, notFound } from '../../domain/shared/errors.ts';
 import { EntityType } from '../../domain/shared/statuses.ts';
-import {
-  countStatusChanges, decodeLogCursor, encodeLogCursor, readStatusChanges, type LoggedStatusChange,
-} from '../../events/event-log.ts';
+import { decodeLogCursor, encodeLogCursor, type LoggedStatusChange } from '../../events/event-log.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
 import { encodeGlobalId, idOf } from '../ids.ts';
@@ -84,11 +82,11 @@ export async function resolveStatusChangePage(
   const buyerId = ctx.actor!.buyerId;
   const after = parseLogCursor(args.after) ?? 0n;
   const first = pageSize(args.first);
-  const prisma = ctx.services.database.prisma;
-  const rows = await readStatusChanges(prisma, buyerId, after, first + 1, { paymentRunId });
+  const log = ctx.services.reads.statusChanges(buyerId);
+  const rows = await log.page(after, first + 1, { paymentRunId });
   const page = rows.slice(0, first);
   return {
-    totalCount: () => countStatusChanges(prisma, buyerId, { paymentRunId }),
+    totalCount: () => log.count({ paymentRunId }),
     edges: page.map((node) => ({ cursor: encodeLogCursor(node.seq), node })),
     pageInfo: {
       hasNextPage: rows.length > first,

@@ -1,6 +1,5 @@
 import { Role } from '../../domain/shared/statuses.ts';
 import { createUser, enrolScaDevice, login, setUserRoles, verifyScaEnrolment } from '../../domain/user/user.commands.ts';
-import { loadActor } from '../../domain/user/user.queries.ts';
 import { builder } from '../builder.ts';
 import { idOf } from '../ids.ts';
 import { NewUserInput, RoleEnum } from './common.ts';
@@ -48,7 +47,7 @@ builder.mutationFields((t) => ({
       const { services } = ctx;
       const user = await login(services.domain, email, password);
       // The rest of this response is read as the user who just signed in.
-      ctx.actor = await loadActor(services.database.prisma, user.id, user.buyerId);
+      ctx.actor = await services.reads.actor(user.id, user.buyerId);
       ctx.db = services.domain.tenantDb(user.buyerId);
       return { token: await services.tokens.issue(user.id, user.buyerId), userId: user.id };
     },
