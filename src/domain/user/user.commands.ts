@@ -5,6 +5,7 @@ import { DomainError, ErrorCode, FieldError, invalidState, notFound } from '../s
 import { checkNewUser, FieldRules, normaliseEmail, type NewUserInput } from '../shared/input.ts';
 import type { Role } from '../shared/statuses.ts';
 import type { DomainDeps } from '../shared/unit-of-work.ts';
+import { loadActor } from './user.queries.ts';
 
 export const emailTaken = (fieldName: string) =>
   new DomainError(ErrorCode.BAD_USER_INPUT, 'That email is already registered', {
@@ -83,4 +84,13 @@ export async function verifyScaEnrolment(deps: DomainDeps, actor: Actor, code: s
     where: { id: actor.userId },
     data: { scaEnrolled: true, scaEnrolmentStartedAt: null },
   });
+}
+
+/**
+ * The user with this email as an actor (roles read now), for setting up data without a password:
+ * the demo seed. Not reachable through GraphQL.
+ */
+export async function actorByEmail(deps: DomainDeps, email: string): Promise<Actor | null> {
+  const user = await deps.prisma.user.findUnique({ where: { email: normaliseEmail(email) }, select: { id: true, buyerId: true } });
+  return user ? loadActor(deps.prisma, user.id, user.buyerId) : null;
 }
