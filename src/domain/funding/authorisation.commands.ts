@@ -16,12 +16,12 @@ import { notFound, invalidState, type DomainError } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import type { AuthorisationStatus } from '../shared/statuses.ts';
 import { inTransaction, type DomainDeps, type UnitOfWork } from '../shared/unit-of-work.ts';
-import { enforce, scaEnrolment } from '../payment-run/payment-run.policy.ts';
+import { enforce, scaFor } from '../payment-run/payment-run.policy.ts';
 import { lockRunOrThrow } from '../payment-run/payment-run.transitions.ts';
 import { canAuthoriseBatch, canCancelAuthorisation, sandboxOnly } from './funding.policy.ts';
 import { moveAll, recordCreated, writeStatus } from '../status-writer.ts';
 import {
-  ACTIVE_ATTEMPT_STATUSES, ATTEMPT_FAILURE_REASONS, AUTHORISATION_ACTIONS, AUTHORISATION_OUTCOMES, AUTHORISATION_TTL_MS,
+  ACTIVE_ATTEMPT_STATUSES, ATTEMPT_FAILURE_REASONS, AUTHORISATION_ACTIONS, BATCH_ACTIONS, AUTHORISATION_OUTCOMES, AUTHORISATION_TTL_MS,
   isActiveAttempt, type AuthorisationOutcome,
 } from './funding.states.ts';
 import { lockAttempt, lockAttemptsOfBatch, lockBatch, runOf, type LockedAttempt } from './funding.store.ts';
@@ -59,7 +59,7 @@ export async function cancelActiveAttempts(uow: UnitOfWork, runId: string, reaso
 
 /** CONTROLLER, SCA enrolled: a new attempt for an OPEN batch; the batch derives USER_INITIATION_IN_PROGRESS. */
 export async function authoriseBatch(deps: DomainDeps, actor: Actor, batchId: string): Promise<{ id: string }> {
-  enforce(scaEnrolment(actor));
+  enforce(scaFor(BATCH_ACTIONS.authorise, actor));
   return inTransaction(deps, actor.buyerId, actor.userId, async (uow) => {
     const runId = await runOf(uow, 'batches', batchId);
     if (!runId) throw notFound('Batch');

@@ -10,7 +10,7 @@ import { checkStart } from '../shared/state-machine.ts';
 import type { AuthorisationStatus, BatchStatus, FundingGroupStatus, PaymentRunStatus } from '../shared/statuses.ts';
 import type { DomainDeps } from '../shared/unit-of-work.ts';
 import { PAYMENT_RUN_ACTIONS } from '../payment-run/payment-run.states.ts';
-import { scaEnrolment } from '../payment-run/payment-run.policy.ts';
+import { scaFor } from '../payment-run/payment-run.policy.ts';
 import {
   AUTHORISABLE_RUN_STATUSES, AUTHORISATION_ACTIONS, BATCH_ACTIONS, BATCH_HELD_STATUS, FUNDING_GROUP_ACTIONS,
 } from './funding.states.ts';
@@ -24,7 +24,7 @@ export function canFundPaymentRun(run: { readonly status: PaymentRunStatus }): D
 export function canAuthoriseBatch(
   actor: Actor, batch: { readonly status: BatchStatus; readonly activeAttempts: number }, run: { readonly status: PaymentRunStatus },
 ): DomainError | null {
-  const enrolment = scaEnrolment(actor);
+  const enrolment = scaFor(BATCH_ACTIONS.authorise, actor);
   if (enrolment) return enrolment;
   const state = checkStart(BATCH_ACTIONS.authorise, batch.status, 'authorise a batch');
   if (state) return state;

@@ -26,8 +26,6 @@ export interface DerivedScope {
   readonly batchIds?: readonly string[];
   /** Groups changed directly (cancelled, funded). */
   readonly groupIds?: readonly string[];
-  /** Every batch and group of the run (run cancellation, autopilot). */
-  readonly wholeRun?: boolean;
 }
 
 interface Change<S extends string> { id: string; from: S; to: S }
@@ -48,15 +46,15 @@ interface BatchRow {
 
 async function recomputeBatches(uow: UnitOfWork, scope: DerivedScope): Promise<string[]> {
   const ids = scope.batchIds ?? [];
-  if (!scope.wholeRun && ids.length === 0) return [];
+  if (ids.length === 0) return [];
   const rows = await uow.tx.$queryRawUnsafe<BatchRow[]>(
     `SELECT b.id, b.funding_group_id, b.status::text AS status, b.cancellation_pending,
             ${PAYABLE_COUNTS('batch_id', 'b')} AS payables,
             COALESCE((SELECT array_agg(a.status::text) FROM authorisations a WHERE a.batch_id = b.id), '{}') AS attempts
        FROM batches b
-      WHERE b.buyer_id = $1::uuid AND b.payment_run_id = $2::uuid AND ($3 OR b.id = ANY($4::uuid[]))
+      WHERE b.buyer_id = $1::uuid AND b.payment_run_id = $2::uuid AND b.id = ANY($3::uuid[])
       ORDER BY b.funding_group_id, b.position`,
-    uow.buyerId, scope.runId, scope.wholeRun ?? false, ids,
+    uow.buyerId, scope.runId, ids,
   );
   const changes: Change<BatchStatus>[] = [];
   for (const row of rows) {
@@ -79,15 +77,15 @@ interface GroupRow {
 }
 
 async function recomputeGroups(uow: UnitOfWork, scope: DerivedScope, groupIds: readonly string[]): Promise<void> {
-  if (!scope.wholeRun && groupIds.length === 0) return;
+  if (groupIds.length === 0) return;
   const rows = await uow.tx.$queryRawUnsafe<GroupRow[]>(
     `SELECT g.id, g.status::text AS status, g.cancelled_at IS NOT NULL AS cancelled, g.funding_date IS NOT NULL AS funds_received,
             ${PAYABLE_COUNTS('funding_group_id', 'g')} AS payables,
             COALESCE((SELECT array_agg(b.status::text) FROM batches b WHERE b.funding_group_id = g.id), '{}') AS batches
        FROM funding_groups g
-      WHERE g.buyer_id = $1::uuid AND g.payment_run_id = $2::uuid AND ($3 OR g.id = ANY($4::uuid[]))
+      WHERE g.buyer_id = $1::uuid AND g.payment_run_id = $2::uuid AND g.id = ANY($3::uuid[])
       ORDER BY g.position`,
-    uow.buyerId, scope.runId, scope.wholeRun ?? false, groupIds,
+    uow.buyerId, scope.runId, groupIds,
   );
   const changes: Change<FundingGroupStatus>[] = [];
   for (const row of rows) {

@@ -13,8 +13,8 @@
  *   Terminal: PROCESSED, FAILED, CANCELLED, TIMED_OUT (a batch retries with a new attempt).
  *
  * FundingGroup and Batch are derived (deriveBatchStatus, deriveFundingGroupStatus below) on every child change; their
- * tables list what the derivation may legitimately produce, and recomputeDerived treats anything
- * else as a bug (assertDerivedTransition), never as a user error.
+ * tables list what the derivation may legitimately produce, and the status writer (writeDerived)
+ * treats anything else as a bug, never as a user error.
  *
  *   Batch: OPEN ⇄ USER_INITIATION_IN_PROGRESS ─attempt PROCESSED─▶ PROCESSING ─all payables concluded─▶ PROCESSED
  *   A batch whose payables are all cancelled (its run or group cancelled) is PROCESSED from wherever

@@ -9,7 +9,7 @@
  */
 import type { Actor } from '../shared/actor.ts';
 import { DomainError, ErrorCode, insufficientPermissions } from '../shared/errors.ts';
-import { checkStart } from '../shared/state-machine.ts';
+import { checkStart, type ActionRule } from '../shared/state-machine.ts';
 import type { PayableStatus, PaymentRunStatus } from '../shared/statuses.ts';
 import { PAYABLE_ACTIONS } from './payable.states.ts';
 import { CONFIRMED_RUN_STATUSES, PAYMENT_RUN_ACTIONS } from './payment-run.states.ts';
@@ -34,6 +34,9 @@ export function scaEnrolment(actor: Actor): DomainError | null {
   return actor.scaEnrolled ? null : new DomainError(ErrorCode.SCA_NOT_ENROLLED, 'Enrol an SCA device before approving payments');
 }
 
+/** SCA_NOT_ENROLLED when the action's row asks for an enrolled device (`sca: true`) and the actor has none. */
+export const scaFor = (rule: ActionRule<string>, actor: Actor): DomainError | null => (rule.sca ? scaEnrolment(actor) : null);
+
 /** Dual control: with the buyer's setting on, whoever created a run may not be the one approving it. */
 export function dualControl(actor: Actor, run: RunFacts, buyer: BuyerFacts): DomainError | null {
   return buyer.requireDualControl && run.createdById === actor.userId
@@ -42,7 +45,7 @@ export function dualControl(actor: Actor, run: RunFacts, buyer: BuyerFacts): Dom
 }
 
 export function canConfirmPaymentRun(actor: Actor, run: RunFacts, buyer: BuyerFacts): DomainError | null {
-  const enrolment = scaEnrolment(actor);
+  const enrolment = scaFor(PAYMENT_RUN_ACTIONS.confirm, actor);
   if (enrolment) return enrolment;
   if (includes(CONFIRMED_RUN_STATUSES, run.status)) {
     return new DomainError(ErrorCode.PAYMENT_RUN_ALREADY_CONFIRMED, 'Payment run is already confirmed', { currentStatus: run.status });
@@ -60,7 +63,7 @@ export function canVerifyPaymentRunChallenge(actor: Actor, run: RunFacts): Domai
 
 /** A restart issues a new challenge to the restarting controller: the same rules as confirming. */
 export function canRestartPaymentRun(actor: Actor, run: RunFacts, buyer: BuyerFacts): DomainError | null {
-  const enrolment = scaEnrolment(actor);
+  const enrolment = scaFor(PAYMENT_RUN_ACTIONS.restart, actor);
   if (enrolment) return enrolment;
   return checkStart(PAYMENT_RUN_ACTIONS.restart, run.status, 'restart a payment run') ?? dualControl(actor, run, buyer);
 }

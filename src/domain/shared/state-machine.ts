@@ -99,3 +99,22 @@ export function roleAllows(rule: ActionRule<string>, roles: ReadonlySet<Role>): 
   if (rule.roles === 'BANK') return true;
   return rule.roles.some((role) => roles.has(role));
 }
+
+/** What an actor needs to know about itself for the action rows: its roles and SCA enrolment. */
+export interface ActionActor {
+  readonly roles: ReadonlySet<Role>;
+  readonly scaEnrolled: boolean;
+}
+
+/**
+ * Whether the row lets this actor act on an entity in `status`: role, SCA enrolment and state. Row
+ * rules beyond the table (dual control, the confirming controller, the run's state for a batch) are
+ * the policies' (`canX`); this is what a "which actions may the viewer take" field can list.
+ */
+export const actionOpen = (rule: ActionRule<string>, actor: ActionActor, status: string): boolean =>
+  roleAllows(rule, actor.roles) && (!rule.sca || actor.scaEnrolled) && startsFrom(rule, status);
+
+/** The names of the table's actions open to the actor on an entity in `status` (see actionOpen). */
+export function openActions(table: ActionTable<string>, actor: ActionActor, status: string): string[] {
+  return Object.entries(table).filter(([, rule]) => rule.mutation && actionOpen(rule, actor, status)).map(([name]) => name);
+}
