@@ -143,7 +143,7 @@ export async function updatePayables(deps: DomainDeps, actor: Actor, paymentRunI
 export async function cancelPayables(deps: DomainDeps, actor: Actor, paymentRunId: string, payableIds: readonly string[]): Promise<{ id: string }> {
   const ids = requireIds(payableIds, 'payableIds', (i) => `payableIds[${i}]`);
   return inTransaction(deps, actor.buyerId, actor.userId, async (uow) => {
-    const { run, payables } = await lockOpenPayables(uow, paymentRunId, ids);
+    const { run } = await lockOpenPayables(uow, paymentRunId, ids);
     const cancel = PAYABLE_ACTIONS.cancel;
     await moveAll(uow, 'PAYABLE', run.id, { column: 'id', ids }, cancel.from, cancel.to);
     const [remaining] = await uow.tx.$queryRawUnsafe<{ n: number | bigint; total: string | null }[]>(
