@@ -4,7 +4,7 @@
  * through its public commands and implements its ports.
  */
 import { describe, expect, it } from 'vitest';
-import { localImports, sourceFiles, statusLiterals } from './helpers/source-scan.ts';
+import { localImports, sourceFiles, statusLiterals, statusWrites } from './helpers/source-scan.ts';
 
 /** Files that may spell statuses, and why. */
 const MAY_SPELL_STATUSES: Record<string, string> = {
@@ -25,6 +25,15 @@ describe('status literals', () => {
     const inTables = sourceFiles().filter((file) => file.endsWith('.states.ts')).flatMap(statusLiterals);
     expect(inTables.length).toBeGreaterThan(50);
     expect(inTables.map((l) => l.word)).toContain('PENDING_CONFIRMATION');
+  });
+});
+
+describe('status writes', () => {
+  it('happen only in the status writer', () => {
+    const writes = sourceFiles().flatMap(statusWrites);
+    expect(writes.filter((w) => !w.startsWith('src/domain/status-writer.ts:'))).toEqual([]);
+    // The writer's own run update is found, so the scan is not vacuous (its other statements name the table by variable).
+    expect(writes.some((w) => w.startsWith('src/domain/status-writer.ts:'))).toBe(true);
   });
 });
 

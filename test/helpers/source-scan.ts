@@ -80,3 +80,34 @@ export function localImports(file: string): string[] {
   }
   return out;
 }
+
+const MACHINE_TABLES = /\bUPDATE\s+(payment_runs|payables|funding_groups|batches|authorisations)\b[\s\S]*?\bSET\b[\s\S]*?\bstatus\s*=/i;
+const MACHINE_DELEGATES = /\.(paymentRun|payable|fundingGroup|batch|authorisation)\.(update|updateMany|updateManyAndReturn|upsert)$/;
+
+/**
+ * Places that change the status of one of the five machines' rows: SQL that UPDATEs a status column
+ * of their tables, or a Prisma update of their models whose `data` sets `status`.
+ */
+export function statusWrites(file: string): string[] {
+  const source = parse(file);
+  const found: string[] = [];
+  const where = (node: ts.Node) => `${file}:${source.getLineAndCharacterOfPosition(node.getStart()).line + 1}`;
+  const visit = (node: ts.Node) => {
+    if ((ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node) || ts.isTemplateExpression(node))
+      && MACHINE_TABLES.test(node.getText())) {
+      found.push(where(node));
+    }
+    if (ts.isCallExpression(node) && MACHINE_DELEGATES.test(node.expression.getText())) {
+      const data = node.arguments[0] && ts.isObjectLiteralExpression(node.arguments[0])
+        ? node.arguments[0].properties.find((p) => p.name?.getText() === 'data')
+        : undefined;
+      if (data && ts.isPropertyAssignment(data) && ts.isObjectLiteralExpression(data.initializer)
+        && data.initializer.properties.some((p) => p.name?.getText() === 'status')) {
+        found.push(where(node));
+      }
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return found;
+}
