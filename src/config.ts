@@ -24,6 +24,12 @@ export interface Config {
   maxRequestBytes: number;
   /** Requests per caller per minute; 0 disables the limit. */
   rateLimitPerMinute: number;
+  /** Worst-case score of one operation (page sizes multiplied through nesting); see docs/limits.md. */
+  maxQueryCost: number;
+  maxQueryDepth: number;
+  maxQueryAliases: number;
+  /** Origins allowed to call from a browser on another origin; empty → same-origin only; ['*'] → any. */
+  corsOrigins: readonly string[];
 }
 
 export interface AutopilotConfig {
@@ -79,6 +85,24 @@ function url(env: Env, name: string, protocols: string[]): string | null {
   return raw;
 }
 
+/** A comma-separated list of origins (`https://app.example.com`), or `*` for any. */
+function origins(env: Env, name: string): readonly string[] {
+  const raw = env[name]?.trim();
+  if (!raw) return Object.freeze([]);
+  if (raw === '*') return Object.freeze(['*']);
+  const list = raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+  for (const entry of list) {
+    let parsed: URL;
+    try {
+      parsed = new URL(entry);
+    } catch {
+      throw new ConfigError(`${name} must list origins such as https://app.example.com, got "${entry}"`);
+    }
+    if (parsed.origin !== entry.replace(/\/$/, '')) throw new ConfigError(`${name} entries are origins (scheme://host[:port]), got "${entry}"`);
+  }
+  return Object.freeze(list.map((entry) => entry.replace(/\/$/, '')));
+}
+
 export function loadConfig(env: Env = process.env): Readonly<Config> {
   const sandbox = bool(env, 'SANDBOX', true);
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
@@ -112,5 +136,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     logLevel: env.LOG_LEVEL || 'info',
     maxRequestBytes: int(env, 'MAX_REQUEST_BYTES', 16 * 1024 * 1024, 1024),
     rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 1200, 0),
+    maxQueryCost: int(env, 'MAX_QUERY_COST', 100_000, 1),
+    maxQueryDepth: int(env, 'MAX_QUERY_DEPTH', 12, 1),
+    maxQueryAliases: int(env, 'MAX_QUERY_ALIASES', 20, 0),
+    corsOrigins: origins(env, 'CORS_ORIGINS'),
   });
 }

@@ -8,10 +8,15 @@ import type { Database } from '../db/database.ts';
 import { createPayableLoaders, type PayableLoaders } from '../domain/payment-run/payable.queries.ts';
 import type { Actor } from '../domain/shared/actor.ts';
 import { loadActor } from '../domain/user/user.queries.ts';
-import { countStatusChanges, readStatusChanges, type LogFilter, type LoggedStatusChange } from '../events/event-log.ts';
+import {
+  countStatusChanges, readStatusChanges, readStatusChangesBackward, type LogFilter, type LoggedStatusChange,
+} from '../events/event-log.ts';
 
 export interface StatusChangeReads {
-  page(afterSeq: bigint, limit: number, filter?: LogFilter): Promise<LoggedStatusChange[]>;
+  /** In log order after afterSeq (up to uptoSeq when given). */
+  page(afterSeq: bigint, limit: number, filter?: LogFilter, uptoSeq?: bigint | null): Promise<LoggedStatusChange[]>;
+  /** The newest `limit` between afterSeq and beforeSeq, in log order. */
+  pageBackward(afterSeq: bigint, beforeSeq: bigint | null, limit: number, filter?: LogFilter): Promise<LoggedStatusChange[]>;
   count(filter?: LogFilter): Promise<number>;
 }
 
@@ -28,7 +33,8 @@ export function createTenantReads(database: Database): TenantReads {
   return {
     payables: (buyerId) => createPayableLoaders(database.query, buyerId),
     statusChanges: (buyerId) => ({
-      page: (afterSeq, limit, filter = {}) => readStatusChanges(prisma, buyerId, afterSeq, limit, filter),
+      page: (afterSeq, limit, filter = {}, uptoSeq = null) => readStatusChanges(prisma, buyerId, afterSeq, limit, filter, uptoSeq),
+      pageBackward: (afterSeq, beforeSeq, limit, filter = {}) => readStatusChangesBackward(prisma, buyerId, afterSeq, beforeSeq, limit, filter),
       count: (filter = {}) => countStatusChanges(prisma, buyerId, filter),
     }),
     actor: (userId, buyerId) => loadActor(prisma, userId, buyerId),
