@@ -13,6 +13,8 @@ export interface Task {
   run(): Promise<number>;
   /** How loudly a failed round is logged (default error; 'warn' for expected outages). */
   failureLevel?: 'warn' | 'error';
+  /** Work the task started and still runs on its own (webhook deliveries) is finished or handed back. */
+  stop?(): Promise<void>;
 }
 
 export interface JobRunner {
@@ -90,6 +92,7 @@ export function createJobRunner(tasks: Task[], options: { pollIntervalMs: number
       stopped = true;
       if (timer) clearTimeout(timer);
       await Promise.all(running.values());
+      await Promise.all(tasks.map((task) => task.stop?.()));
     },
   };
 }
