@@ -1,21 +1,31 @@
 import type { CodegenConfig } from '@graphql-codegen/cli';
 
-// Typed documents for the tests' client (and any TypeScript client): run `npm run codegen`.
+const clientConfig = {
+  // NodeNext needs explicit extensions in the emitted imports.
+  emitLegacyCommonJSImports: false,
+  useTypeImports: true,
+  scalars: { DateTime: 'string', SafeInt: 'number', ID: 'string' },
+  enumsAsTypes: true,
+};
+
+// Typed documents for the tests' client and for the dashboard (src/web): run `npm run codegen`.
+// Each target reads only its own sources' documents.
 const config: CodegenConfig = {
   schema: 'schema.graphql',
-  documents: ['test/**/*.ts', '!test/generated/**'],
   ignoreNoDocuments: true,
   generates: {
     'test/generated/': {
+      documents: ['test/**/*.ts', '!test/generated/**'],
       preset: 'client',
       presetConfig: { fragmentMasking: false },
-      config: {
-        // NodeNext needs explicit extensions in the emitted imports.
-        emitLegacyCommonJSImports: false,
-        useTypeImports: true,
-        scalars: { DateTime: 'string', SafeInt: 'number', ID: 'string' },
-        enumsAsTypes: true,
-      },
+      config: clientConfig,
+    },
+    'src/web/generated/': {
+      documents: ['src/web/**/*.{ts,tsx}', '!src/web/generated/**'],
+      preset: 'client',
+      presetConfig: { fragmentMasking: false },
+      // Documents as plain strings: the browser bundle needs no GraphQL parser or printer.
+      config: { ...clientConfig, documentMode: 'string' },
     },
   },
 };

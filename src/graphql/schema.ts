@@ -8,6 +8,7 @@ import './types/webhook.ts';
 import './types/payable.ts';
 import './types/payment-run.ts';
 import './types/payment-run.operations.ts';
+import './types/payment-run.viewer.ts';
 import './types/funding.ts';
 import './types/funding.operations.ts';
 

@@ -3,6 +3,7 @@ import { getOperationAST, NoSchemaIntrospectionCustomRule, type GraphQLError } f
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { AppServices } from '../app-services.ts';
+import { GRAPHIQL_OPTIONS, renderLocalGraphiQL } from '../transport/graphiql-page.ts';
 import { createContextFactory, type InitialContext } from './context-factory.ts';
 import type { GraphQLContext } from './context.ts';
 import { useIdempotency } from './idempotency.ts';
@@ -21,7 +22,8 @@ export function createGatewayYoga(services: AppServices, maskError: (error: unkn
     schema,
     context: createContextFactory(services),
     graphqlEndpoint: '/graphql',
-    graphiql: config.sandbox ? { subscriptionsProtocol: 'WS' } : false,
+    graphiql: config.sandbox ? GRAPHIQL_OPTIONS : false,
+    renderGraphiQL: renderLocalGraphiQL,
     landingPage: false,
     maskedErrors: { maskError },
     cors: corsPolicy(config.corsOrigins),

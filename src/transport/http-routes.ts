@@ -1,13 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppServices } from '../app-services.ts';
 import { requestIdOf, runInRequest } from './request-context.ts';
+import { serveWeb } from './static-web.ts';
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => unknown;
 
 /**
- * The plain HTTP routes around the GraphQL endpoint: liveness, readiness and the body-size limit.
- * Everything else goes to `next` (yoga). Every response carries `x-request-id` (the client's when
- * valid, else a new one), and everything done for the request runs in its scope so logs name it.
+ * The plain HTTP routes around the GraphQL endpoint: liveness, readiness, the dashboard's files and
+ * the body-size limit. Everything else goes to `next` (yoga). Every response carries `x-request-id`
+ * (the client's when valid, else a new one), and everything done for the request runs in its scope
+ * so logs name it.
  */
 export function createHttpRoutes(services: AppServices, next: Listener): Listener {
   const route = routes(services, next);
@@ -28,6 +30,7 @@ function routes(services: AppServices, next: Listener): Listener {
       // Redis only degrades live delivery (the log is the truth), so it does not decide readiness.
       return json(res, databaseUp ? 200 : 503, { status: databaseUp ? 'ready' : 'unavailable', database: databaseUp ? 'up' : 'down', redis });
     }
+    if (await serveWeb(req, res)) return;
     if (Number(req.headers['content-length'] ?? 0) > config.maxRequestBytes) {
       return json(res, 413, { errors: [{ message: 'Request body too large', extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
     }

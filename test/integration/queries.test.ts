@@ -18,6 +18,7 @@ const Dashboard = graphql(`
     paymentRuns(first: 50) {
       totalCount
       edges { node { id status payableCount totalAmount { currency amount } createdBy { email }
+        payableCountsByStatus { status count }
         payables(first: 20) { totalCount edges { node { id status amount { amount } reference supplier { name } } } } } }
     }
   }
@@ -91,6 +92,7 @@ describe('paymentRuns', () => {
       const large = await count();
       expect(large.paymentRuns.edges).toHaveLength(50);
       expect(large.paymentRuns.edges.every((e) => e.node.payables.edges.length === 20 && e.node.payables.totalCount === 25)).toBe(true);
+      expect(large.paymentRuns.edges.every((e) => e.node.payableCountsByStatus.reduce((n, c) => n + c.count, 0) === 25)).toBe(true);
       expect(large.used).toBe(small.used);
       expect(large.used).toBeLessThanOrEqual(8);
     } finally {

@@ -1,11 +1,12 @@
+/**
+ * Tenant-scoped reads of payables, for the GraphQL layer (src/reads/tenant-reads.ts binds them to
+ * the viewer's buyer and the database driver; every statement names buyer_id).
+ */
 import DataLoader from 'dataloader';
 import type { Payable } from '../../generated/prisma/client.ts';
 import type { PayableStatus } from '../shared/statuses.ts';
 
 /**
- * Tenant-scoped reads of payables, for the GraphQL layer (src/reads/tenant-reads.ts binds them to
- * the viewer's buyer and the database driver; every statement names buyer_id).
- *
  * Pages of payables for many parents at once (runs, funding groups or batches): one LATERAL query
  * per distinct (parent kind, page arguments) per request, reading at most `first + 1` rows per
  * parent. A 10,000-payable run is never loaded whole to answer a page, and a list of 50 runs with 20
@@ -101,7 +102,25 @@ export function createPayableLoaders(query: RawQuery, buyerId: string) {
     return loader;
   }
 
+  /** Payables of many runs counted by status: one GROUP BY for the whole list (the progress bars). */
+  const statusCounts = new DataLoader<string, { status: PayableStatus; count: number }[]>(async (runIds) => {
+    const rows = await query<{ parent: string; status: PayableStatus; n: bigint | string }>(
+      `SELECT payment_run_id AS parent, status::text AS status, count(*) AS n FROM payables
+        WHERE payment_run_id = ANY($1::uuid[]) AND buyer_id = $2::uuid
+        GROUP BY payment_run_id, status`,
+      [runIds, buyerId],
+    );
+    const byRun = new Map<string, { status: PayableStatus; count: number }[]>();
+    for (const row of rows) {
+      const list = byRun.get(row.parent) ?? [];
+      list.push({ status: row.status, count: Number(row.n) });
+      byRun.set(row.parent, list);
+    }
+    return runIds.map((id) => byRun.get(id) ?? []);
+  });
+
   return {
+    statusCounts: (runId: string) => statusCounts.load(runId),
     page: (parent: PayableParent, parentId: string, args: PayablePageArgs) => pageLoader(parent, args).load(parentId),
     count: (parent: PayableParent, parentId: string, statuses: readonly PayableStatus[] | null) =>
       countLoader(parent, statuses).load(parentId),

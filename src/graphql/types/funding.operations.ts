@@ -21,6 +21,7 @@ import { actionScopes } from '../action-scopes.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
 import { encodeGlobalId, idOf } from '../ids.ts';
+import { scopesFor } from '../role-scopes.ts';
 
 const AuthorisationOutcomeEnum = builder.enumType('AuthorisationOutcome', { values: Object.values(AuthorisationOutcome) });
 const PayableOutcomeEnum = builder.enumType('PayableOutcome', { values: Object.values(PayableOutcome) });

@@ -90,7 +90,7 @@ function decodePosition(cursor: string | null | undefined, fieldName: 'after' | 
   return Number(match[1]);
 }
 
-const loaders = (ctx: GraphQLContext) =>
+export const loaders = (ctx: GraphQLContext) =>
   (ctx.payableLoaders ??= ctx.services.reads.payables(ctx.actor!.buyerId));
 
 /**

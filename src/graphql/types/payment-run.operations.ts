@@ -7,6 +7,7 @@ import { actionScopes } from '../action-scopes.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
 import { idOf } from '../ids.ts';
+import { scopesFor } from '../role-scopes.ts';
 import { BankAccountDetailsInput, MoneyInput, SupplierTypeEnum } from './common.ts';
 import { pageSize } from './pagination.ts';
 import { PaymentRunStatusEnum } from './payment-run.ts';
