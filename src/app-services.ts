@@ -8,6 +8,7 @@ import type { EventBus } from './events/pubsub.ts';
 import type { RateLimiter } from './graphql/limits.ts';
 import type { JobRunner } from './jobs/job-runner.ts';
 import type { Logger } from './logger.ts';
+import type { TenantReads } from './reads/tenant-reads.ts';
 
 /** Long-lived services of one gateway instance, shared by every request. */
 export interface AppServices {
@@ -21,4 +22,6 @@ export interface AppServices {
   readonly jobs: JobRunner;
   readonly rateLimiter: RateLimiter;
   readonly live: LiveStatusChanges;
+  /** Reads bound to one buyer, for the GraphQL layer. */
+  readonly reads: TenantReads;
 }

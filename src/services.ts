@@ -14,6 +14,9 @@ import { createWebhookSender } from './transport/webhook-sender.ts';
 import { createJobRunner } from './jobs/job-runner.ts';
 import { backgroundTasks, VALIDATION_TASK, WEBHOOK_DELIVERY_TASK } from './jobs/tasks.ts';
 import type { Logger } from './logger.ts';
+import { createTenantReads } from './reads/tenant-reads.ts';
+import { sandboxPayeeCheck } from './sandbox/confirmation-of-payee.ts';
+import { sandboxOneTimeCodes } from './sandbox/sca.ts';
 
 export interface ServiceOptions {
   logger: Logger;
@@ -36,6 +39,9 @@ export async function createServices(config: Readonly<Config>, options: ServiceO
     tenantDb: createTenantDbFactory(prisma),
     now: options.now ?? (() => new Date()),
     sandbox: config.sandbox,
+    // The providers behind the domain's ports (src/domain/ports.ts): sandbox ones in this gateway.
+    payeeCheck: sandboxPayeeCheck,
+    oneTimeCodes: sandboxOneTimeCodes,
     onCommitted: () => {
       relay.kick();
       jobs.kick(WEBHOOK_DELIVERY_TASK);
@@ -63,5 +69,6 @@ export async function createServices(config: Readonly<Config>, options: ServiceO
     jobs,
     rateLimiter: createRateLimiter(config.rateLimitPerMinute, config.redisUrl),
     live: createLiveStatusChanges(prisma, bus, { pollIntervalMs: config.pollIntervalMs }),
+    reads: createTenantReads(database),
   };
 }

@@ -7,8 +7,7 @@
 import { inTransaction, type DomainDeps } from '../shared/unit-of-work.ts';
 import { lockRun } from '../payment-run/payment-run.transitions.ts';
 import { moveAttempt } from './authorisation.commands.ts';
-import { recomputeDerived } from './funding.recompute.ts';
-import { ACTIVE_ATTEMPT_STATUSES, isActiveAttempt } from './funding.states.ts';
+import { AUTHORISATION_ACTIONS, isActiveAttempt } from './funding.states.ts';
 import { lockAttempt } from './funding.store.ts';
 
 export interface RunCandidate { id: string; buyer_id: string; payment_run_id: string }
@@ -35,14 +34,13 @@ export async function timeOutAuthorisations(deps: DomainDeps, limit = 100): Prom
     `SELECT id, buyer_id, payment_run_id FROM authorisations
       WHERE status = ANY($1::text[]::"AuthorisationStatus"[]) AND expires_at <= $2::timestamptz
       ORDER BY expires_at LIMIT $3`,
-    ACTIVE_ATTEMPT_STATUSES, deps.now(), limit,
+    AUTHORISATION_ACTIONS.timeOut.from, deps.now(), limit,
   );
   return forEachClaim(candidates, (c) => inTransaction(deps, c.buyer_id, null, async (uow) => {
     const run = await lockRun(uow, c.payment_run_id, { skipLocked: true });
     const attempt = run && (await lockAttempt(uow, c.id, true));
     if (!attempt || !isActiveAttempt(attempt.status) || attempt.expiresAt > deps.now()) return 0;
-    await moveAttempt(uow, attempt, ['TIMED_OUT']);
-    await recomputeDerived(uow, { runId: attempt.paymentRunId, batchIds: [attempt.batchId] });
+    await moveAttempt(uow, attempt, [AUTHORISATION_ACTIONS.timeOut.to]);
     return 1;
   }));
 }

@@ -14,22 +14,23 @@
  *   the error, commit, and only then throw it.
  */
 import { AuditAction } from '../audit/audit.ts';
-import { checkPayee, isAccountMissing } from '../../sandbox/confirmation-of-payee.ts';
-import { isValidOneTimePassword } from '../../sandbox/sca.ts';
+import { cancelPaymentRunWithFunding } from '../orchestration/cancel-payment-run.ts';
+import { isAccountMissing } from '../ports.ts';
 import type { Actor } from '../shared/actor.ts';
 import { DomainError, ErrorCode, FieldError, badUserInput, notFound } from '../shared/errors.ts';
 import type { InvalidField } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
 import { inTransaction, type DomainDeps, type UnitOfWork } from '../shared/unit-of-work.ts';
-import { CANCELLABLE_PAYABLE_STATUSES, payableStates } from './payable.states.ts';
+import { moveAll, recordCreated } from '../status-writer.ts';
+import { PAYABLE_ACTIONS, payableStates } from './payable.states.ts';
 import { insertPayables, lockPayables, replaceSuppliers, validateReplacements } from './payable.store.ts';
 import {
   canCancelPaymentRun, canChangePayable, canChangePayables, canConfirmPaymentRun, canRestartPaymentRun,
   canVerifyPaymentRunChallenge, enforce,
 } from './payment-run.policy.ts';
+import { PAYMENT_RUN_ACTIONS } from './payment-run.states.ts';
 import {
-  CHALLENGE_EXPIRED, NO_CHALLENGE, failChallenge, freshChallenge, lockRunOrThrow, movePayablesWithRun, moveRun, moveRunWithPayables, touchRun,
-  type LockedRun,
+  CHALLENGE_EXPIRED, NO_CHALLENGE, failChallenge, freshChallenge, lockRunOrThrow, moveRun, moveRunWithPayables, touchRun,
 } from './payment-run.transitions.ts';
 import { validateCreatePaymentRun, type CreatePaymentRunInput, type SupplierInput } from './payment-run.validation.ts';
 
@@ -69,14 +70,6 @@ async function auditSupplierChanges(
   }
 }
 
-/** Code funding adds later (groups, batches, authorisations); runs inside cancelPaymentRun's transaction. */
-export type RunCancellationHook = (uow: UnitOfWork, run: LockedRun) => Promise<void>;
-/**
- * Called after the run and its payables are CANCELLED, so derived statuses recomputed by a hook see
- * the final payable statuses. `run.status` is CANCELLED; the hook reads its own rows.
- */
-export const runCancellationHooks: RunCancellationHook[] = [];
-
 const duplicateRef = (paymentRunRef: string) =>
   new DomainError(ErrorCode.DUPLICATE_PAYMENT_RUN_REF, 'A payment run with this paymentRunRef already exists', { paymentRunRef });
 
@@ -110,16 +103,14 @@ export async function createPaymentRun(deps: DomainDeps, actor: Actor, input: Cr
       await uow.tx.paymentRun.create({
         data: {
           id, buyerId: actor.buyerId, paymentRunRef: run.paymentRunRef, tag: run.tag, description: run.description,
-          status: 'QUEUED', currency: run.currency, totalAmount: run.totalAmount, payableCount: run.payables.length,
+          status: PAYMENT_RUN_ACTIONS.create.to, currency: run.currency, totalAmount: run.totalAmount, payableCount: run.payables.length,
           createdById: actor.userId,
         },
         select: { id: true },
       });
       const payableIds = await insertPayables(uow, id, run);
-      uow.record({ entityType: 'PAYMENT_RUN', entityId: id, paymentRunId: id, fromStatus: null, toStatus: 'QUEUED' });
-      uow.recordAll(payableIds.map((payableId) => ({
-        entityType: 'PAYABLE' as const, entityId: payableId, paymentRunId: id, fromStatus: null, toStatus: 'QUEUED',
-      })));
+      recordCreated(uow, 'PAYMENT_RUN', id, [id], PAYMENT_RUN_ACTIONS.create.to);
+      recordCreated(uow, 'PAYABLE', id, payableIds, payableStates.initial);
     });
   } catch (error) {
     if (run.paymentRunRef !== null && isRefConflict(error)) throw duplicateRef(run.paymentRunRef);
@@ -162,9 +153,9 @@ export async function updatePayables(deps: DomainDeps, actor: Actor, paymentRunI
   return inTransaction(deps, actor.buyerId, actor, async (uow) => {
     const { run } = await lockOpenPayables(uow, paymentRunId, ids);
     const suppliers = validateReplacements(updates.map((u) => u.supplier), run.currency);
-    const outcomes = suppliers.map((s) => checkPayee({
+    const outcomes = await deps.payeeCheck.check(suppliers.map((s) => ({
       currency: run.currency, accountNumber: s.bankAccountDetails.fasterPayments?.accountNumber, supplierType: s.type, supplierName: s.name,
-    }));
+    })));
     const missing: InvalidField[] = [];
     outcomes.forEach((outcome, i) => {
       if (isAccountMissing(outcome)) {
@@ -186,25 +177,17 @@ export async function updatePayables(deps: DomainDeps, actor: Actor, paymentRunI
 export async function cancelPayables(deps: DomainDeps, actor: Actor, paymentRunId: string, payableIds: readonly string[]): Promise<{ id: string }> {
   const ids = requireIds(payableIds, 'payableIds', (i) => `payableIds[${i}]`);
   return inTransaction(deps, actor.buyerId, actor.userId, async (uow) => {
-    const { run, payables } = await lockOpenPayables(uow, paymentRunId, ids);
-    for (const payable of payables.values()) payableStates.assertTransition(payable.status, 'CANCELLED', 'cancel a payable');
+    const { run } = await lockOpenPayables(uow, paymentRunId, ids);
+    const cancel = PAYABLE_ACTIONS.cancel;
+    await moveAll(uow, 'PAYABLE', run.id, { column: 'id', ids }, cancel.from, cancel.to);
     const [remaining] = await uow.tx.$queryRawUnsafe<{ n: number | bigint; total: string | null }[]>(
-      `WITH cancelled AS (
-         UPDATE payables SET status = 'CANCELLED', updated_at = now()
-          WHERE buyer_id = $1::uuid AND payment_run_id = $2::uuid AND id = ANY($3::uuid[])
-          RETURNING id)
-       SELECT count(*) AS n, sum(amount)::text AS total FROM payables
-        WHERE buyer_id = $1::uuid AND payment_run_id = $2::uuid AND status <> 'CANCELLED'
-          AND id NOT IN (SELECT id FROM cancelled)`,
-      uow.buyerId, run.id, ids,
+      `SELECT count(*) AS n, sum(amount)::text AS total FROM payables
+        WHERE buyer_id = $1::uuid AND payment_run_id = $2::uuid AND status::text <> $3`,
+      uow.buyerId, run.id, cancel.to,
     );
-    const sorted = [...payables.values()].sort((a, b) => a.position - b.position);
-    uow.recordAll(sorted.map((p) => ({
-      entityType: 'PAYABLE' as const, entityId: p.id, paymentRunId: run.id, fromStatus: p.status, toStatus: 'CANCELLED',
-    })));
     const figures = { payableCount: Number(remaining?.n ?? 0), totalAmount: BigInt(remaining?.total ?? 0) };
     if (figures.payableCount === 0) {
-      await moveRun(uow, run, 'CANCELLED', 'cancel the last payables', { ...figures, statusReason: 'Every payable was cancelled' });
+      await moveRun(uow, run, PAYMENT_RUN_ACTIONS.cancelEmptied.to, 'cancel the last payables', { ...figures, statusReason: 'Every payable was cancelled' });
     } else {
       await touchRun(uow, run.id, figures);
     }
@@ -216,9 +199,7 @@ export async function cancelPaymentRun(deps: DomainDeps, actor: Actor, paymentRu
   return inTransaction(deps, actor.buyerId, actor.userId, async (uow) => {
     const run = await lockRunOrThrow(uow, paymentRunId);
     enforce(canCancelPaymentRun(run));
-    const cancelled = await moveRun(uow, run, 'CANCELLED', 'cancel a payment run', NO_CHALLENGE);
-    await movePayablesWithRun(uow, run.id, CANCELLABLE_PAYABLE_STATUSES, 'CANCELLED', 'Payment run cancelled');
-    for (const hook of runCancellationHooks) await hook(uow, cancelled);
+    await cancelPaymentRunWithFunding(uow, run);
     return { id: run.id };
   });
 }
@@ -227,7 +208,7 @@ export async function confirmPaymentRun(deps: DomainDeps, actor: Actor, paymentR
   return inTransaction(deps, actor.buyerId, actor.userId, async (uow) => {
     const run = await lockRunOrThrow(uow, paymentRunId);
     enforce(canConfirmPaymentRun(actor, run, run));
-    await moveRunWithPayables(uow, run, 'PENDING_CHALLENGE', 'confirm a payment run', {
+    await moveRunWithPayables(uow, run, PAYMENT_RUN_ACTIONS.confirm.to, 'confirm a payment run', {
       confirmedById: actor.userId, ...freshChallenge(deps.now()),
     });
     return { id: run.id };
@@ -240,17 +221,19 @@ export async function verifyPaymentRunChallenge(deps: DomainDeps, actor: Actor, 
     enforce(canVerifyPaymentRunChallenge(actor, run));
     if (run.challengeExpiresAt === null || deps.now() >= run.challengeExpiresAt) {
       await failChallenge(uow, run, CHALLENGE_EXPIRED);
-      return new DomainError(ErrorCode.INVALID_STATE, 'The SCA challenge expired; restart the payment run', { currentStatus: 'SCA_FAILED' });
+      return new DomainError(ErrorCode.INVALID_STATE, 'The SCA challenge expired; restart the payment run', {
+        currentStatus: PAYMENT_RUN_ACTIONS.expireChallenge.to,
+      });
     }
-    if (isValidOneTimePassword(code)) {
-      await moveRunWithPayables(uow, run, 'PENDING_FUNDING', 'pass an SCA challenge', NO_CHALLENGE);
+    if (await deps.oneTimeCodes.verify(actor.userId, 'PAYMENT_RUN_CHALLENGE', code)) {
+      await moveRunWithPayables(uow, run, PAYMENT_RUN_ACTIONS.passChallenge.to, 'pass an SCA challenge', NO_CHALLENGE);
       return null;
     }
     const attemptsRemaining = Math.max(0, (run.challengeAttemptsRemaining ?? 1) - 1);
     if (attemptsRemaining === 0) await failChallenge(uow, run, 'Too many wrong SCA codes');
     else await touchRun(uow, run.id, { challengeAttemptsRemaining: attemptsRemaining });
     return new DomainError(ErrorCode.SCA_CHALLENGE_INVALID, 'Wrong SCA code', {
-      attemptsRemaining, currentStatus: attemptsRemaining === 0 ? 'SCA_FAILED' : 'PENDING_CHALLENGE',
+      attemptsRemaining, currentStatus: attemptsRemaining === 0 ? PAYMENT_RUN_ACTIONS.failChallenge.to : run.status,
     });
   });
   if (failure) throw failure;
@@ -261,7 +244,7 @@ export async function restartPaymentRun(deps: DomainDeps, actor: Actor, paymentR
   return inTransaction(deps, actor.buyerId, actor.userId, async (uow) => {
     const run = await lockRunOrThrow(uow, paymentRunId);
     enforce(canRestartPaymentRun(actor, run, run));
-    await moveRunWithPayables(uow, run, 'PENDING_CHALLENGE', 'restart a payment run', {
+    await moveRunWithPayables(uow, run, PAYMENT_RUN_ACTIONS.restart.to, 'restart a payment run', {
       confirmedById: actor.userId, ...freshChallenge(deps.now()),
     });
     return { id: run.id };

@@ -11,8 +11,10 @@
  * - A run that fails is reported after the others were processed, so one bad run cannot stall
  *   the queue behind it.
  */
-import { checkPayee, isAccountMissing } from '../../sandbox/confirmation-of-payee.ts';
+import { isAccountMissing } from '../ports.ts';
+import { startsFrom } from '../shared/state-machine.ts';
 import { inTransaction, type DomainDeps } from '../shared/unit-of-work.ts';
+import { PAYMENT_RUN_ACTIONS } from './payment-run.states.ts';
 import { storeValidationOutcomes } from './payable.store.ts';
 import { CHALLENGE_EXPIRED, failChallenge, lockRun, moveRunWithPayables } from './payment-run.transitions.ts';
 
@@ -58,24 +60,26 @@ interface PayeeRow {
  * CANCELLED. Returns how many runs were validated.
  */
 export async function validateQueuedRuns(deps: DomainDeps, limit = 5): Promise<number> {
+  const { validate, invalidate } = PAYMENT_RUN_ACTIONS;
   const candidates = await deps.prisma.$queryRawUnsafe<Candidate[]>(
-    `SELECT id, buyer_id FROM payment_runs WHERE status = 'QUEUED' ORDER BY id LIMIT $1`,
-    limit,
+    `SELECT id, buyer_id FROM payment_runs WHERE status::text = ANY($2::text[]) ORDER BY id LIMIT $1`,
+    limit, validate.from,
   );
   return forEachCandidate(candidates, (c) => inTransaction(deps, c.buyer_id, null, async (uow) => {
     const run = await lockRun(uow, c.id, { skipLocked: true });
-    if (!run || run.status !== 'QUEUED') return false;
+    if (!run || !startsFrom(validate, run.status)) return false;
     const payables = await uow.tx.$queryRawUnsafe<PayeeRow[]>(
       `SELECT id, position, currency::text AS currency, account_number, supplier_type::text AS supplier_type, supplier_name
          FROM payables WHERE payment_run_id = $1::uuid AND buyer_id = $2::uuid ORDER BY position`,
       run.id, uow.buyerId,
     );
+    const outcomes = await deps.payeeCheck.check(payables.map((p) => ({
+      currency: p.currency, accountNumber: p.account_number, supplierType: p.supplier_type, supplierName: p.supplier_name,
+    })));
     const rows = [];
     const missing: number[] = [];
-    for (const p of payables) {
-      const outcome = checkPayee({
-        currency: p.currency, accountNumber: p.account_number, supplierType: p.supplier_type, supplierName: p.supplier_name,
-      });
+    for (const [i, p] of payables.entries()) {
+      const outcome = outcomes[i];
       if (!outcome) continue;
       const absent = isAccountMissing(outcome);
       if (absent) missing.push(Number(p.position));
@@ -83,10 +87,10 @@ export async function validateQueuedRuns(deps: DomainDeps, limit = 5): Promise<n
     }
     await storeValidationOutcomes(uow, run.id, rows);
     if (missing.length > 0) {
-      await moveRunWithPayables(uow, run, 'INVALID', 'validate a payment run',
-        { statusReason: invalidRunReason(missing) }, 'Payment run is INVALID');
+      await moveRunWithPayables(uow, run, invalidate.to, 'validate a payment run',
+        { statusReason: invalidRunReason(missing) }, `Payment run is ${invalidate.to}`);
     } else {
-      await moveRunWithPayables(uow, run, 'PENDING_CONFIRMATION', 'validate a payment run');
+      await moveRunWithPayables(uow, run, validate.to, 'validate a payment run');
     }
     return true;
   }));
@@ -98,16 +102,18 @@ export async function validateQueuedRuns(deps: DomainDeps, limit = 5): Promise<n
  * locked and skipped; verifyPaymentRunChallenge applies the same expiry itself.
  */
 export async function expireChallenges(deps: DomainDeps, limit = 100): Promise<number> {
+  const expire = PAYMENT_RUN_ACTIONS.expireChallenge;
   const candidates = await deps.prisma.$queryRawUnsafe<Candidate[]>(
     `SELECT id, buyer_id FROM payment_runs
-      WHERE status = 'PENDING_CHALLENGE' AND challenge_expires_at <= $1::timestamptz
+      WHERE status::text = ANY($3::text[]) AND challenge_expires_at <= $1::timestamptz
       ORDER BY challenge_expires_at LIMIT $2`,
     deps.now(),
     limit,
+    expire.from,
   );
   return forEachCandidate(candidates, (c) => inTransaction(deps, c.buyer_id, null, async (uow) => {
     const run = await lockRun(uow, c.id, { skipLocked: true });
-    const expired = run?.status === 'PENDING_CHALLENGE' && (run.challengeExpiresAt === null || run.challengeExpiresAt <= deps.now());
+    const expired = !!run && startsFrom(expire, run.status) && (run.challengeExpiresAt === null || run.challengeExpiresAt <= deps.now());
     if (!run || !expired) return false;
     await failChallenge(uow, run, CHALLENGE_EXPIRED);
     return true;

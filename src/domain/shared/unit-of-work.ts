@@ -1,7 +1,9 @@
 import type { PrismaClient } from '../../generated/prisma/client.ts';
 import type { TenantDb } from '../../db/tenant.ts';
-import { appendStatusChanges, type StatusChangeInput } from '../../events/event-log.ts';
 import { writeAuditEvent, type AuditAction, type AuditTarget } from '../audit/audit.ts';
+import { recomputeDerived } from '../funding/funding.recompute.ts';
+import type { PayeeCheck, OneTimeCodes } from '../ports.ts';
+import { appendStatusChanges, type StatusChangeInput } from './event-log-writer.ts';
 
 /** The transaction client Prisma hands to an interactive transaction. */
 export type Tx = Omit<TenantDb, '$connect' | '$disconnect' | '$on' | '$transaction' | '$extends'>;
@@ -12,6 +14,10 @@ export interface DomainDeps {
   readonly tenantDb: (buyerId: string) => TenantDb;
   readonly now: () => Date;
   readonly sandbox: boolean;
+  /** Confirmation of Payee (src/domain/ports.ts); the sandbox responder in this gateway. */
+  readonly payeeCheck: PayeeCheck;
+  /** One-time SCA codes (src/domain/ports.ts). */
+  readonly oneTimeCodes: OneTimeCodes;
   /** Called after each commit that logged status changes (wakes the outbox relay). */
   readonly onCommitted: () => void;
   /** Called after a commit that created work for background jobs (e.g. a QUEUED run). */
@@ -32,6 +38,23 @@ export interface UnitOfWork {
   recordAll(changes: Iterable<StatusChangeInput>): void;
   /** Appends an audit event now, in this transaction: it commits or rolls back with the change. */
   audit(action: AuditAction, target: AuditTarget | null, details?: Record<string, unknown> | null): Promise<void>;
+  /**
+   * Notes rows whose change feeds a derived status (a payable's or attempt's batch and group, a
+   * group's own flags). The status writer calls it for the moves it makes; commands call it only
+   * for non-status facts (a group cancelled, funds received).
+   */
+  touch(scope: TouchScope): void;
+  /**
+   * Re-derives batches, groups and runs from what was touched so far. Runs before every commit;
+   * call it earlier only where a rule must read a derived status this transaction changed.
+   */
+  settle(): Promise<void>;
+}
+
+export interface TouchScope {
+  readonly runId: string;
+  readonly batchIds?: readonly string[];
+  readonly groupIds?: readonly string[];
 }
 
 const TX_OPTIONS = { maxWait: 10_000, timeout: 60_000 } as const;
@@ -52,6 +75,8 @@ export async function inTransaction<T>(
   let logged = 0;
   const result = await deps.tenantDb(buyerId).$transaction(async (tx) => {
     const changes: StatusChangeInput[] = [];
+    const touched = new Map<string, { batchIds: Set<string>; groupIds: Set<string> }>();
+    let settling = false;
     const uow: UnitOfWork = {
       tx,
       buyerId,
@@ -62,8 +87,29 @@ export async function inTransaction<T>(
       recordAll(list) {
         for (const change of list) changes.push(change);
       },
+      touch(scope) {
+        // The derivation's own moves (payables following their group) are already accounted for.
+        if (settling) return;
+        const entry = touched.get(scope.runId) ?? { batchIds: new Set(), groupIds: new Set() };
+        for (const id of scope.batchIds ?? []) entry.batchIds.add(id);
+        for (const id of scope.groupIds ?? []) entry.groupIds.add(id);
+        touched.set(scope.runId, entry);
+      },
+      async settle() {
+        const pending = [...touched];
+        touched.clear();
+        settling = true;
+        try {
+          for (const [runId, scope] of pending) {
+            await recomputeDerived(uow, { runId, batchIds: [...scope.batchIds], groupIds: [...scope.groupIds] });
+          }
+        } finally {
+          settling = false;
+        }
+      },
     };
     const value = await work(uow);
+    await uow.settle();
     await appendStatusChanges(tx, buyerId, actorId, changes);
     logged = changes.length;
     return value;

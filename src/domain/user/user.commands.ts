@@ -1,6 +1,5 @@
 import { hashPassword, verifyPassword, DUMMY_PASSWORD_HASH } from '../../auth/password.ts';
 import { Prisma } from '../../generated/prisma/client.ts';
-import { isValidOneTimePassword } from '../../sandbox/sca.ts';
 import { AuditAction } from '../audit/audit.ts';
 import type { Actor } from '../shared/actor.ts';
 import { DomainError, ErrorCode, FieldError, invalidState, notFound } from '../shared/errors.ts';
@@ -8,6 +7,7 @@ import { uuidv7 } from '../shared/ids.ts';
 import { checkNewUser, FieldRules, normaliseEmail, type NewUserInput } from '../shared/input.ts';
 import type { Role } from '../shared/statuses.ts';
 import { inTransaction, type DomainDeps, type Tx } from '../shared/unit-of-work.ts';
+import { loadActor } from './user.queries.ts';
 
 export const emailTaken = (fieldName: string) =>
   new DomainError(ErrorCode.BAD_USER_INPUT, 'That email is already registered', {
@@ -114,7 +114,7 @@ export async function verifyScaEnrolment(deps: DomainDeps, actor: Actor, code: s
   return inTransaction(deps, actor.buyerId, actor, async (uow) => {
     const user = await uow.tx.user.findUniqueOrThrow({ where: { id: actor.userId } });
     if (!user.scaEnrolmentStartedAt) throw invalidState(user.scaEnrolled ? 'ENROLLED' : 'NOT_ENROLLED', 'verify an enrolment that was not started');
-    if (!isValidOneTimePassword(code)) throw new DomainError(ErrorCode.SCA_CHALLENGE_INVALID, 'Wrong one-time password');
+    if (!(await deps.oneTimeCodes.verify(actor.userId, 'SCA_ENROLMENT', code))) throw new DomainError(ErrorCode.SCA_CHALLENGE_INVALID, 'Wrong one-time password');
     const updated = await uow.tx.user.update({
       where: { id: actor.userId },
       data: { scaEnrolled: true, scaEnrolmentStartedAt: null },
@@ -133,4 +133,13 @@ export async function resetScaEnrolment(deps: DomainDeps, actor: Actor, userId: 
     await uow.audit(AuditAction.SCA_RESET, userTarget(user.id), { wasEnrolled: user.scaEnrolled });
     return updated;
   });
+}
+
+/**
+ * The user with this email as an actor (roles read now), for setting up data without a password:
+ * the demo seed. Not reachable through GraphQL.
+ */
+export async function actorByEmail(deps: DomainDeps, email: string): Promise<Actor | null> {
+  const user = await deps.prisma.user.findUnique({ where: { email: normaliseEmail(email) }, select: { id: true, buyerId: true } });
+  return user ? loadActor(deps.prisma, user.id, user.buyerId) : null;
 }

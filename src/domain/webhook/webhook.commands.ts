@@ -1,5 +1,5 @@
-import { readLogHead } from '../../events/event-log.ts';
 import { AuditAction, writeAuditEvent } from '../audit/audit.ts';
+import { readLogHead } from '../shared/event-log.ts';
 import type { Actor } from '../shared/actor.ts';
 import { insufficientPermissions, notFound } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';

@@ -2,7 +2,7 @@ import { PayableStatus } from '../../domain/shared/statuses.ts';
 import { DomainError, ErrorCode, FieldError } from '../../domain/shared/errors.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
-import { createPayableLoaders, type PayableParent } from '../loaders.ts';
+import type { PayableParent } from '../loaders.ts';
 import { BankAccountDetails, Money, SupplierTypeEnum } from './common.ts';
 import { pageInfo, pageWindow, type PageArgs } from './pagination.ts';
 
@@ -97,7 +97,7 @@ function decodePosition(cursor: string | null | undefined, fieldName: 'after' | 
 }
 
 export const loaders = (ctx: GraphQLContext) =>
-  (ctx.payableLoaders ??= createPayableLoaders(ctx.services.database.query, ctx.actor!.buyerId));
+  (ctx.payableLoaders ??= ctx.services.reads.payables(ctx.actor!.buyerId));
 
 /**
  * The page of payables under a run, funding group or batch, batched across parents (see

@@ -1,9 +1,7 @@
 import { brandWithType } from '@pothos/core';
 import { DomainError, ErrorCode, FieldError, notFound } from '../../domain/shared/errors.ts';
 import { EntityType } from '../../domain/shared/statuses.ts';
-import {
-  countStatusChanges, decodeLogCursor, encodeLogCursor, readStatusChanges, readStatusChangesBackward, type LoggedStatusChange,
-} from '../../events/event-log.ts';
+import { decodeLogCursor, encodeLogCursor, type LoggedStatusChange } from '../../events/event-log.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
 import { encodeGlobalId, idOf } from '../ids.ts';
@@ -85,15 +83,15 @@ export async function resolveStatusChangePage(ctx: GraphQLContext, paymentRunId:
   const after = parseLogCursor(args.after) ?? 0n;
   const before = parseLogCursor(args.before, 'before');
   const { size, backward } = pageWindow(args);
-  const prisma = ctx.services.database.prisma;
+  const log = ctx.services.reads.statusChanges(buyerId);
   const rows = backward
-    ? await readStatusChangesBackward(prisma, buyerId, after, before, size + 1, { paymentRunId })
-    : await readStatusChanges(prisma, buyerId, after, size + 1, { paymentRunId }, before === null ? null : before - 1n);
+    ? await log.pageBackward(after, before, size + 1, { paymentRunId })
+    : await log.page(after, size + 1, { paymentRunId }, before === null ? null : before - 1n);
   const more = rows.length > size;
   const page = backward ? rows.slice(rows.length - Math.min(rows.length, size)) : rows.slice(0, size);
   const cursorOf = (node: LoggedStatusChange) => encodeLogCursor(node.seq);
   return {
-    totalCount: () => countStatusChanges(prisma, buyerId, { paymentRunId }),
+    totalCount: () => log.count({ paymentRunId }),
     edges: page.map((node) => ({ cursor: cursorOf(node), node })),
     pageInfo: pageInfo(page, cursorOf, args, backward, more),
   };

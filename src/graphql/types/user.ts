@@ -3,7 +3,6 @@ import {
   createUser, enrolScaDevice, login, resetScaEnrolment, setUserRoles, verifyScaEnrolment,
 } from '../../domain/user/user.commands.ts';
 import { changePassword, deactivateUser, logout } from '../../domain/user/user.lifecycle.ts';
-import { loadActor } from '../../domain/user/user.queries.ts';
 import { builder } from '../builder.ts';
 import { idOf } from '../ids.ts';
 import { NewUserInput, RoleEnum } from './common.ts';
@@ -54,7 +53,7 @@ builder.mutationFields((t) => ({
       const { services } = ctx;
       const { user, sessionId } = await login(services.domain, email, password, { ttlSeconds: services.config.jwtTtlSeconds });
       // The rest of this response is read as the user who just signed in.
-      ctx.actor = await loadActor(services.database.prisma, user.id, user.buyerId);
+      ctx.actor = await services.reads.actor(user.id, user.buyerId);
       ctx.db = services.domain.tenantDb(user.buyerId);
       return { token: await services.tokens.issue(user.id, user.buyerId, sessionId), userId: user.id };
     },
