@@ -8,7 +8,7 @@ import type { EntityType } from '../shared/statuses.ts';
 import type { DomainDeps, Tx } from '../shared/unit-of-work.ts';
 import { checkEndpointUrl } from './webhook.address.ts';
 import { encryptSecret, newSigningSecret } from './webhook.secrets.ts';
-import { DisabledReason, WEBHOOK_MANAGER_ROLE, webhookEndpointStates, type WebhookEndpointStatus } from './webhook.states.ts';
+import { DisabledReason, EndpointChange, WEBHOOK_MANAGER_ROLE, webhookEndpointStates, type WebhookEndpointStatus } from './webhook.states.ts';
 
 /** What the commands need from config beyond DomainDeps. */
 export interface WebhookSettings {
@@ -72,7 +72,7 @@ export async function createWebhookEndpoint(deps: DomainDeps, settings: WebhookS
       cursorSeq,
     } });
     await auditEndpoint(tx, actor, id, {
-      change: 'CREATED', url: created.url, entityTypes: created.entityTypes, paymentRunFilter: created.paymentRunId !== null,
+      change: EndpointChange.CREATED, url: created.url, entityTypes: created.entityTypes, paymentRunFilter: created.paymentRunId !== null,
     });
     return created;
   });
@@ -99,7 +99,7 @@ export async function rotateWebhookSecret(deps: DomainDeps, settings: WebhookSet
         previousSecretExpiresAt: new Date(deps.now().getTime() + PREVIOUS_SECRET_GRACE_MS),
       },
     });
-    await auditEndpoint(tx, actor, id, { change: 'SECRET_ROTATED', url: endpoint.url });
+    await auditEndpoint(tx, actor, id, { change: EndpointChange.SECRET_ROTATED, url: endpoint.url });
     return { endpoint, secret };
   });
 }
@@ -132,7 +132,7 @@ export async function deleteWebhookEndpoint(deps: DomainDeps, actor: Actor, id: 
     const endpoint = await tx.webhookEndpoint.findUnique({ where: { id }, select: { url: true } });
     const { count } = await tx.webhookEndpoint.deleteMany({ where: { id } });
     if (count === 0 || !endpoint) throw notFound('Webhook endpoint');
-    await auditEndpoint(tx, actor, id, { change: 'DELETED', url: endpoint.url });
+    await auditEndpoint(tx, actor, id, { change: EndpointChange.DELETED, url: endpoint.url });
     return true;
   });
 }
