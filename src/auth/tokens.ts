@@ -1,16 +1,27 @@
+import { createSecretKey } from 'node:crypto';
 import { jwtVerify, SignJWT, errors } from 'jose';
 
 /** Bearer tokens carry only who the user is; roles are read fresh from the database per operation. */
 export interface TokenService {
   issue(userId: string, buyerId: string): Promise<string>;
   /** Returns the user id, or null for a missing, forged, malformed or expired token. */
-  verify(token: string): Promise<{ userId: string; buyerId: string } | null>;
+  verify(token: string): Promise<VerifiedToken | null>;
 }
+
+export interface VerifiedToken {
+  userId: string;
+  buyerId: string;
+  /** When the token stops being valid: open streams end by then (CONTRACT §10). */
+  expiresAt: Date;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const ISSUER = 'payment-run-gateway';
 
 export function createTokenService(secret: string, ttlSeconds: number): TokenService {
-  const key = new TextEncoder().encode(secret);
+  // Imported once: handing jose raw bytes would import the key again on every sign and verify.
+  const key = createSecretKey(Buffer.from(secret, 'utf8'));
   return {
     issue: (userId, buyerId) =>
       new SignJWT({ buyer: buyerId })
@@ -22,9 +33,12 @@ export function createTokenService(secret: string, ttlSeconds: number): TokenSer
         .sign(key),
     async verify(token) {
       try {
-        const { payload } = await jwtVerify(token, key, { issuer: ISSUER, algorithms: ['HS256'] });
+        // A token that never expires is refused (requiredClaims): every credential must age out.
+        const { payload } = await jwtVerify(token, key, { issuer: ISSUER, algorithms: ['HS256'], requiredClaims: ['exp'] });
+        // Ids that are not UUIDs would only fail later, in SQL, as an internal error.
         if (typeof payload.sub !== 'string' || typeof payload.buyer !== 'string') return null;
-        return { userId: payload.sub, buyerId: payload.buyer };
+        if (!UUID.test(payload.sub) || !UUID.test(payload.buyer) || typeof payload.exp !== 'number') return null;
+        return { userId: payload.sub, buyerId: payload.buyer, expiresAt: new Date(payload.exp * 1000) };
       } catch (error) {
         if (error instanceof errors.JOSEError) return null;
         throw error;

@@ -27,7 +27,9 @@ export function attachGraphqlWs(server: Server, yoga: GatewayYoga, services: App
       isProd: true,
       // Unauthenticated sockets are refused at connection_init (graphql-ws closes with 4403).
       onConnect: async (ctx) => {
-        const actor = await authenticate(services, ctx.connectionParams?.authorization as string | undefined);
+        // Anything but a string (a number, an object, an array) is no credential: 4403, not a 4500 crash.
+        const authorization = ctx.connectionParams?.authorization;
+        const actor = await authenticate(services, typeof authorization === 'string' ? authorization : null);
         return actor !== null;
       },
       execute: (args: any) => args.rootValue.execute(args),
