@@ -21,4 +21,6 @@ export interface AppServices {
   readonly jobs: JobRunner;
   readonly rateLimiter: RateLimiter;
   readonly live: LiveStatusChanges;
+  /** /ready answers 200 only while true (set by App.start / markReady, cleared by stop). */
+  readonly readiness: { ready: boolean };
 }

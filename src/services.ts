@@ -45,6 +45,7 @@ export async function createServices(config: Readonly<Config>, options: ServiceO
     relay,
     jobs,
     rateLimiter: createRateLimiter(config.rateLimitPerMinute, config.redisUrl),
+    readiness: { ready: false },
     live: createLiveStatusChanges(prisma, bus, { pollIntervalMs: config.pollIntervalMs }),
   };
 }

@@ -53,10 +53,19 @@ export const builder = new SchemaBuilder<{
       operator: ctx.isOperator,
     }),
     // scope-auth's own errors carry no code: answer with the contract's.
-    unauthorizedError: (_parent, ctx) =>
-      ctx.actor || ctx.isOperator
+    unauthorizedError: (_parent, ctx, info) => {
+      // An operator-only field says what is wrong with the operator key, not "Sign in first".
+      const field = info.parentType.getFields()[info.fieldName];
+      const scopes = (field?.extensions?.pothosOptions as { authScopes?: { operator?: boolean } } | undefined)?.authScopes;
+      if (scopes?.operator && !ctx.isOperator) {
+        return ctx.operatorKeyGiven
+          ? new DomainError(ErrorCode.INSUFFICIENT_PERMISSIONS, 'The x-api-key header is not the operator key')
+          : new DomainError(ErrorCode.UNAUTHENTICATED, 'This operation needs the operator key (header x-api-key)');
+      }
+      return ctx.actor || ctx.isOperator
         ? new DomainError(ErrorCode.INSUFFICIENT_PERMISSIONS, 'Your roles do not allow this')
-        : new DomainError(ErrorCode.UNAUTHENTICATED, 'Sign in first (Authorization: Bearer <token>)'),
+        : new DomainError(ErrorCode.UNAUTHENTICATED, 'Sign in first (Authorization: Bearer <token>)');
+    },
   },
 });
 

@@ -39,6 +39,7 @@ export function createContextFactory(services: AppServices) {
       actor,
       db: actor ? services.domain.tenantDb(actor.buyerId) : null,
       isOperator: sameSecret(initial.request?.headers.get('x-api-key'), services.config.apiKey),
+      operatorKeyGiven: Boolean(initial.request?.headers.get('x-api-key')),
     };
   };
 }

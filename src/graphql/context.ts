@@ -12,6 +12,8 @@ export interface GraphQLContext {
   db: TenantDb | null;
   /** The request carried the operator's x-api-key. */
   readonly isOperator: boolean;
+  /** An x-api-key header was sent (right or wrong): errors then say the key is wrong, not missing. */
+  readonly operatorKeyGiven: boolean;
   /** Per-request batch loaders (created on first use). */
   payableLoaders?: PayableLoaders;
 }

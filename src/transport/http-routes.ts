@@ -15,7 +15,9 @@ export function createHttpRoutes(services: AppServices, next: Listener): Listene
       const databaseUp = await database.ping();
       const redis = bus.kind === 'redis' ? (bus.healthy() ? 'up' : 'down') : 'not-configured';
       // Redis only degrades live delivery (the log is the truth), so it does not decide readiness.
-      return json(res, databaseUp ? 200 : 503, { status: databaseUp ? 'ready' : 'unavailable', database: databaseUp ? 'up' : 'down', redis });
+      const ready = databaseUp && services.readiness.ready;
+      const status = !databaseUp ? 'unavailable' : ready ? 'ready' : 'starting';
+      return json(res, ready ? 200 : 503, { status, database: databaseUp ? 'up' : 'down', redis });
     }
     if (Number(req.headers['content-length'] ?? 0) > config.maxRequestBytes) {
       return json(res, 413, { errors: [{ message: 'Request body too large', extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
