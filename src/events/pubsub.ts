@@ -75,6 +75,7 @@ export async function createRedisBus(url: string, logger: Logger): Promise<Event
   const channels = new Map<string, Channel>();
   const resyncListeners = new Set<() => void>();
   let everReady = false;
+  let startedDown = false;
 
   for (const [name, client] of [['publisher', publisher], ['subscriber', subscriber]] as const) {
     // One line per outage and one per recovery, not one per reconnection attempt.
@@ -96,7 +97,8 @@ export async function createRedisBus(url: string, logger: Logger): Promise<Event
     publisherEverReady = true;
   });
   subscriber.on('ready', () => {
-    const wasReady = everReady;
+    // A first 'ready' after starting without Redis is a recovery too: streams opened meanwhile resync.
+    const wasReady = everReady || startedDown;
     everReady = true;
     const names = [...channels.keys()].map((buyerId) => CHANNEL_PREFIX + buyerId);
     // Messages published while we were away are gone: once the channels are live again, listeners
@@ -120,7 +122,12 @@ export async function createRedisBus(url: string, logger: Logger): Promise<Event
     for (const listener of entry.listeners) listener(changes);
   });
 
-  await Promise.all([publisher.connect(), subscriber.connect()]);
+  // Redis down at start is an outage like any other: the instance starts and serves, ioredis keeps
+  // retrying, and the 'ready' handlers above subscribe and resync once it answers.
+  await Promise.all([publisher.connect(), subscriber.connect()]).catch((error: Error) => {
+    startedDown = true;
+    logger.warn({ err: error.message }, 'redis unreachable at start; serving without it until it answers');
+  });
 
   return {
     kind: 'redis',
