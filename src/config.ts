@@ -24,6 +24,8 @@ export interface Config {
   maxRequestBytes: number;
   /** Requests per caller per minute; 0 disables the limit. */
   rateLimitPerMinute: number;
+  /** An idempotency claim's lease: after a crash its ref is free again within this (CONTRACT §12). */
+  idempotencyLeaseMs: number;
 }
 
 export interface AutopilotConfig {
@@ -112,5 +114,6 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     logLevel: env.LOG_LEVEL || 'info',
     maxRequestBytes: int(env, 'MAX_REQUEST_BYTES', 16 * 1024 * 1024, 1024),
     rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 1200, 0),
+    idempotencyLeaseMs: int(env, 'IDEMPOTENCY_LEASE_MS', 30_000, 500),
   });
 }

@@ -1,6 +1,7 @@
 import type { PrismaClient } from '../../generated/prisma/client.ts';
 import type { TenantDb } from '../../db/tenant.ts';
 import { appendStatusChanges, type StatusChangeInput } from '../../events/event-log.ts';
+import { journalStep } from './effect-journal.ts';
 
 /** The transaction client Prisma hands to an interactive transaction. */
 export type Tx = Omit<TenantDb, '$connect' | '$disconnect' | '$on' | '$transaction' | '$extends'>;
@@ -39,6 +40,9 @@ export async function inTransaction<T>(
   actorId: string | null,
   work: (uow: UnitOfWork) => Promise<T>,
 ): Promise<T> {
+  // Under an idempotency-ref, a transaction an earlier (crashed) attempt committed is not run again.
+  const step = journalStep<T>();
+  if (step?.replayed) return step.value;
   let logged = 0;
   const result = await deps.tenantDb(buyerId).$transaction(async (tx) => {
     const changes: StatusChangeInput[] = [];
@@ -53,6 +57,7 @@ export async function inTransaction<T>(
     };
     const value = await work(uow);
     await appendStatusChanges(tx, buyerId, actorId, changes);
+    if (step) await step.record(tx, value);
     logged = changes.length;
     return value;
   }, TX_OPTIONS);
