@@ -26,6 +26,8 @@ export interface Config {
   rateLimitPerMinute: number;
   /** An idempotency claim's lease: after a crash its ref is free again within this (CONTRACT §12). */
   idempotencyLeaseMs: number;
+  /** Operations one graphql-ws socket may run at once; more answer RATE_LIMITED. */
+  maxSubscriptionsPerSocket: number;
 }
 
 export interface AutopilotConfig {
@@ -115,5 +117,6 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     maxRequestBytes: int(env, 'MAX_REQUEST_BYTES', 16 * 1024 * 1024, 1024),
     rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 1200, 0),
     idempotencyLeaseMs: int(env, 'IDEMPOTENCY_LEASE_MS', 30_000, 500),
+    maxSubscriptionsPerSocket: int(env, 'MAX_SUBSCRIPTIONS_PER_SOCKET', 100, 1),
   });
 }

@@ -236,7 +236,7 @@ export async function restartPaymentRun(deps: DomainDeps, actor: Actor, paymentR
     const run = await lockRunOrThrow(uow, paymentRunId);
     enforce(canRestartPaymentRun(actor, run, run));
     await moveRunWithPayables(uow, run, 'PENDING_CHALLENGE', 'restart a payment run', {
-      confirmedById: actor.userId, ...freshChallenge(deps.now()),
+      confirmedById: actor.userId, ...freshChallenge(deps.now()), restartCount: run.restartCount + 1,
     });
     return { id: run.id };
   });

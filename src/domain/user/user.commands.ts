@@ -67,10 +67,13 @@ export async function setUserRoles(deps: DomainDeps, actor: Actor, userId: strin
   });
 }
 
+/** Wrong verifyScaEnrolment codes in a row that discard the enrolment (CONTRACT §7). */
+export const MAX_ENROLMENT_FAILURES = 5;
+
 export async function enrolScaDevice(deps: DomainDeps, actor: Actor): Promise<boolean> {
   await deps.tenantDb(actor.buyerId).user.update({
     where: { id: actor.userId },
-    data: { scaEnrolmentStartedAt: deps.now() },
+    data: { scaEnrolmentStartedAt: deps.now(), scaEnrolmentFailures: 0 },
   });
   return true;
 }
@@ -79,9 +82,25 @@ export async function verifyScaEnrolment(deps: DomainDeps, actor: Actor, code: s
   const db = deps.tenantDb(actor.buyerId);
   const user = await db.user.findUniqueOrThrow({ where: { id: actor.userId } });
   if (!user.scaEnrolmentStartedAt) throw invalidState(user.scaEnrolled ? 'ENROLLED' : 'NOT_ENROLLED', 'verify an enrolment that was not started');
-  if (!isValidOneTimePassword(code)) throw new DomainError(ErrorCode.SCA_CHALLENGE_INVALID, 'Wrong one-time password');
+  if (!isValidOneTimePassword(code)) {
+    // CONTRACT §7: 5 wrong codes in a row discard the enrolment; it must be started again. The
+    // count is one atomic increment so concurrent guesses cannot share an attempt.
+    const [counted] = await deps.prisma.$queryRawUnsafe<{ failures: number }[]>(
+      `UPDATE users SET sca_enrolment_failures = sca_enrolment_failures + 1
+        WHERE id = $1::uuid AND buyer_id = $2::uuid AND sca_enrolment_started_at IS NOT NULL RETURNING sca_enrolment_failures AS failures`,
+      actor.userId, actor.buyerId,
+    );
+    const failures = Number(counted?.failures ?? MAX_ENROLMENT_FAILURES);
+    if (failures >= MAX_ENROLMENT_FAILURES) {
+      await db.user.update({ where: { id: actor.userId }, data: { scaEnrolmentStartedAt: null, scaEnrolmentFailures: 0 } });
+      throw new DomainError(ErrorCode.SCA_CHALLENGE_INVALID, 'Wrong one-time password; the enrolment was discarded after 5 wrong codes, start it again', {
+        attemptsRemaining: 0,
+      });
+    }
+    throw new DomainError(ErrorCode.SCA_CHALLENGE_INVALID, 'Wrong one-time password', { attemptsRemaining: MAX_ENROLMENT_FAILURES - failures });
+  }
   return db.user.update({
     where: { id: actor.userId },
-    data: { scaEnrolled: true, scaEnrolmentStartedAt: null },
+    data: { scaEnrolled: true, scaEnrolmentStartedAt: null, scaEnrolmentFailures: 0 },
   });
 }
