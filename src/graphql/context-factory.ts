@@ -33,8 +33,10 @@ export function createContextFactory(services: AppServices) {
       initial.request?.headers.get('authorization') ??
       (typeof initial.connectionParams?.authorization === 'string' ? initial.connectionParams.authorization : null);
     const actor = await authenticate(services, authorization);
-    await services.rateLimiter.consume(actor ? `user:${actor.userId}` : `ip:${initial.req?.socket?.remoteAddress ?? 'unknown'}`);
+    const rateLimitKey = actor ? `user:${actor.userId}` : `ip:${initial.req?.socket?.remoteAddress ?? 'unknown'}`;
+    await services.rateLimiter.consume(rateLimitKey);
     return {
+      rateLimitKey,
       services,
       actor,
       db: actor ? services.domain.tenantDb(actor.buyerId) : null,

@@ -14,6 +14,10 @@ export interface GraphQLContext {
   readonly isOperator: boolean;
   /** An x-api-key header was sent (right or wrong): errors then say the key is wrong, not missing. */
   readonly operatorKeyGiven: boolean;
+  /** The caller's key in the rate limiter (user, else client address). */
+  readonly rateLimitKey: string;
+  /** `login` fields resolved so far in this request (each beyond the first costs a rate-limit point). */
+  loginFields?: number;
   /** Per-request batch loaders (created on first use). */
   payableLoaders?: PayableLoaders;
 }

@@ -3,6 +3,7 @@ import type { DomainDeps } from '../domain/shared/unit-of-work.ts';
 import { timeOutAuthorisations } from '../domain/funding/funding.jobs.ts';
 import { expireChallenges, validateQueuedRuns } from '../domain/payment-run/payment-run.jobs.ts';
 import { deleteExpiredIdempotencyRecords } from '../graphql/idempotency.ts';
+import { deleteStaleLoginThrottles } from '../domain/user/user.commands.ts';
 import { runAutopilot } from '../sandbox/autopilot.ts';
 import type { Task } from './job-runner.ts';
 
@@ -17,5 +18,6 @@ export function backgroundTasks(domain: DomainDeps, config: Readonly<Config>): T
     { name: 'authorisation-timeout', run: () => timeOutAuthorisations(domain) },
     ...(config.sandbox && config.autopilot.enabled ? [{ name: 'sandbox-autopilot', run: () => runAutopilot(domain, config.autopilot) }] : []),
     { name: 'idempotency-cleanup', run: () => deleteExpiredIdempotencyRecords(domain.prisma, domain.now()) },
+    { name: 'login-throttle-cleanup', run: () => deleteStaleLoginThrottles(domain) },
   ];
 }

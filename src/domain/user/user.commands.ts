@@ -1,4 +1,4 @@
-import { hashPassword, verifyPassword, DUMMY_PASSWORD_HASH } from '../../auth/password.ts';
+import { hashPassword, HashingBusy, verifyPassword, DUMMY_PASSWORD_HASH } from '../../auth/password.ts';
 import { Prisma } from '../../generated/prisma/client.ts';
 import { isValidOneTimePassword } from '../../sandbox/sca.ts';
 import type { Actor } from '../shared/actor.ts';
@@ -15,12 +15,70 @@ export const emailTaken = (fieldName: string) =>
 export const isUniqueViolation = (error: unknown) =>
   error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
 
-/** Wrong email and wrong password answer alike, after the same work, so neither can be probed. */
+/** CONTRACT §10: this many failed logins for one email within the window lock it for LOGIN_LOCK_MS. */
+export const LOGIN_MAX_FAILURES = 5;
+export const LOGIN_WINDOW_MS = 15 * 60 * 1000;
+export const LOGIN_LOCK_MS = 15 * 60 * 1000;
+
+/**
+ * Wrong email and wrong password answer alike, after the same work, so neither can be probed; the
+ * lockout applies to unknown emails too, for the same reason. The throttle lives in the database,
+ * so it holds on every instance, and a locked email costs no hash.
+ */
 export async function login(deps: DomainDeps, email: string, password: string) {
-  const user = await deps.prisma.user.findUnique({ where: { email: normaliseEmail(email) } });
-  const ok = await verifyPassword(password, user?.passwordHash ?? (await DUMMY_PASSWORD_HASH));
-  if (!user || !ok) throw new DomainError(ErrorCode.UNAUTHENTICATED, 'Invalid email or password');
-  return user;
+  const key = normaliseEmail(email);
+  const now = deps.now();
+  const throttle = await deps.prisma.loginThrottle.findUnique({ where: { email: key } });
+  if (throttle?.lockedUntil && throttle.lockedUntil > now) {
+    throw new DomainError(ErrorCode.RATE_LIMITED, 'Too many failed sign-ins for this email; try again later', {
+      retryAfterMs: throttle.lockedUntil.getTime() - now.getTime(),
+    });
+  }
+  const user = await deps.prisma.user.findUnique({ where: { email: key } });
+  let ok: boolean;
+  try {
+    ok = await verifyPassword(password, user?.passwordHash ?? (await DUMMY_PASSWORD_HASH));
+  } catch (error) {
+    if (error instanceof HashingBusy) throw new DomainError(ErrorCode.RATE_LIMITED, 'Too many sign-ins in progress; try again shortly', { retryAfterMs: 1_000 });
+    throw error;
+  }
+  if (user && ok) {
+    if (throttle) await deps.prisma.loginThrottle.deleteMany({ where: { email: key } });
+    return user;
+  }
+  await recordLoginFailure(deps, key, now);
+  throw new DomainError(ErrorCode.UNAUTHENTICATED, 'Invalid email or password');
+}
+
+/** One atomic upsert per failure (concurrent failures all count); the 5th in the window locks. */
+async function recordLoginFailure(deps: DomainDeps, email: string, now: Date) {
+  const windowStart = new Date(now.getTime() - LOGIN_WINDOW_MS);
+  const [row] = await deps.prisma.$queryRawUnsafe<{ failures: number }[]>(
+    `INSERT INTO login_throttles (email, failures, window_starts_at) VALUES ($1, 1, $2::timestamptz)
+     ON CONFLICT (email) DO UPDATE SET
+       failures = CASE WHEN login_throttles.window_starts_at <= $3::timestamptz THEN 1 ELSE login_throttles.failures + 1 END,
+       window_starts_at = CASE WHEN login_throttles.window_starts_at <= $3::timestamptz THEN $2::timestamptz ELSE login_throttles.window_starts_at END
+     RETURNING failures`,
+    email, now, windowStart,
+  );
+  if (Number(row?.failures ?? 0) >= LOGIN_MAX_FAILURES) {
+    await deps.prisma.loginThrottle.update({
+      where: { email },
+      data: { failures: 0, windowStartsAt: now, lockedUntil: new Date(now.getTime() + LOGIN_LOCK_MS) },
+    });
+  }
+}
+
+/** Housekeeping: throttles whose window and lock are both over are forgotten (a job runner task). */
+export async function deleteStaleLoginThrottles(deps: DomainDeps): Promise<number> {
+  const now = deps.now();
+  const { count } = await deps.prisma.loginThrottle.deleteMany({
+    where: {
+      windowStartsAt: { lte: new Date(now.getTime() - LOGIN_WINDOW_MS) },
+      OR: [{ lockedUntil: null }, { lockedUntil: { lte: now } }],
+    },
+  });
+  return count;
 }
 
 export async function createUser(deps: DomainDeps, actor: Actor, input: NewUserInput & { roles?: Role[] | null }) {
