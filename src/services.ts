@@ -23,7 +23,7 @@ export interface ServiceOptions {
 export async function createServices(config: Readonly<Config>, options: ServiceOptions): Promise<AppServices> {
   const { logger } = options;
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, logger, onQuery: options.onQuery });
-  const bus = config.redisUrl ? await createRedisBus(config.redisUrl, logger) : createInProcessBus();
+  const bus = config.redisUrl ? await createRedisBus(config.redisUrl, logger, config.jwtSecret) : createInProcessBus();
   const prisma = database.prisma;
   const relay = createOutboxRelay({ prisma, bus, logger, pollIntervalMs: config.pollIntervalMs });
   const domain: DomainDeps = {

@@ -94,6 +94,13 @@ export function createLiveStatusChanges(prisma: PrismaClient, bus: EventBus, opt
     };
 
     const unsubscribe = await bus.subscribe(buyerId, (changes) => {
+      // The bus is a hint: rows are taken only when every one is this buyer's and in sequence
+      // order. Anything else (unverified, mis-tagged, unordered) may not move the head or take a
+      // sequence number: the stream asks the log how far it really is and reads from there.
+      if (changes === 'hint' || !changes.every((c, i) => c.buyerId === buyerId && c.seq > 0n && (i === 0 || c.seq > changes[i - 1]!.seq))) {
+        heads.refresh();
+        return;
+      }
       const last = changes[changes.length - 1];
       if (!last) return;
       if (pending.length + changes.length > MAX_PENDING) pending = []; // re-read from the log instead
