@@ -72,6 +72,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildAppOption
         await closed;
         clearTimeout(grace);
       }
+      services.streamAuthority.stop();
       await services.jobs.stop();
       await services.relay.stop();
       await services.bus.close();

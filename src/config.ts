@@ -28,6 +28,8 @@ export interface Config {
   idempotencyLeaseMs: number;
   /** Operations one graphql-ws socket may run at once; more answer RATE_LIMITED. */
   maxSubscriptionsPerSocket: number;
+  /** How often open streams re-check their credential (token expiry, user, roles); at most 60 s. */
+  streamAuthCheckMs: number;
 }
 
 export interface AutopilotConfig {
@@ -118,5 +120,6 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 1200, 0),
     idempotencyLeaseMs: int(env, 'IDEMPOTENCY_LEASE_MS', 30_000, 500),
     maxSubscriptionsPerSocket: int(env, 'MAX_SUBSCRIPTIONS_PER_SOCKET', 100, 1),
+    streamAuthCheckMs: int(env, 'STREAM_AUTH_CHECK_MS', 30_000, 50, 60_000),
   });
 }

@@ -7,6 +7,7 @@ import type { DomainDeps } from './domain/shared/unit-of-work.ts';
 import { createLiveStatusChanges } from './events/live-stream.ts';
 import { createOutboxRelay } from './events/outbox-relay.ts';
 import { createInProcessBus, createRedisBus } from './events/pubsub.ts';
+import { createStreamAuthority } from './events/stream-authority.ts';
 import { createRateLimiter } from './graphql/limits.ts';
 import { createJobRunner } from './jobs/job-runner.ts';
 import { backgroundTasks, VALIDATION_TASK } from './jobs/tasks.ts';
@@ -46,6 +47,7 @@ export async function createServices(config: Readonly<Config>, options: ServiceO
     jobs,
     rateLimiter: createRateLimiter(config.rateLimitPerMinute, config.redisUrl),
     readiness: { ready: false },
+    streamAuthority: createStreamAuthority(prisma, { intervalMs: config.streamAuthCheckMs, now: domain.now, logger }),
     live: createLiveStatusChanges(prisma, bus, { pollIntervalMs: config.pollIntervalMs }),
   };
 }

@@ -19,12 +19,14 @@ function sameSecret(given: string | null | undefined, expected: string | null): 
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** The actor a credential names (roles read fresh), and when the credential expires. */
 export async function authenticate(services: AppServices, authorization: string | null | undefined) {
   const token = bearerToken(authorization);
   if (!token) return null;
   const claims = await services.tokens.verify(token);
   if (!claims) return null;
-  return loadActor(services.database.prisma, claims.userId, claims.buyerId);
+  const actor = await loadActor(services.database.prisma, claims.userId, claims.buyerId);
+  return actor ? { actor, expiresAt: claims.expiresAt } : null;
 }
 
 export function createContextFactory(services: AppServices) {
@@ -32,13 +34,15 @@ export function createContextFactory(services: AppServices) {
     const authorization =
       initial.request?.headers.get('authorization') ??
       (typeof initial.connectionParams?.authorization === 'string' ? initial.connectionParams.authorization : null);
-    const actor = await authenticate(services, authorization);
+    const authenticated = await authenticate(services, authorization);
+    const actor = authenticated?.actor ?? null;
     const rateLimitKey = actor ? `user:${actor.userId}` : `ip:${initial.req?.socket?.remoteAddress ?? 'unknown'}`;
     await services.rateLimiter.consume(rateLimitKey);
     return {
       rateLimitKey,
       services,
       actor,
+      credentialExpiresAt: authenticated?.expiresAt ?? null,
       db: actor ? services.domain.tenantDb(actor.buyerId) : null,
       isOperator: sameSecret(initial.request?.headers.get('x-api-key'), services.config.apiKey),
       operatorKeyGiven: Boolean(initial.request?.headers.get('x-api-key')),

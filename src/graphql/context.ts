@@ -8,6 +8,8 @@ export interface GraphQLContext {
   readonly services: AppServices;
   /** The acting user, roles read fresh; null when unauthenticated. */
   actor: Actor | null;
+  /** When the request's credential expires (open streams end then); null when unauthenticated. */
+  readonly credentialExpiresAt: Date | null;
   /** The viewer's tenant-scoped client; null when unauthenticated. */
   db: TenantDb | null;
   /** The request carried the operator's x-api-key. */

@@ -31,8 +31,8 @@ export function attachGraphqlWs(server: Server, yoga: GatewayYoga, services: App
       onConnect: async (ctx) => {
         // Anything but a string (a number, an object, an array) is no credential: 4403, not a 4500 crash.
         const authorization = ctx.connectionParams?.authorization;
-        const actor = await authenticate(services, typeof authorization === 'string' ? authorization : null);
-        return actor !== null;
+        const authenticated = await authenticate(services, typeof authorization === 'string' ? authorization : null);
+        return authenticated !== null;
       },
       execute: (args: any) => args.rootValue.execute(args),
       subscribe: (args: any) => args.rootValue.subscribe(args),
