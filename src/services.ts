@@ -3,6 +3,7 @@ import { createTokenService } from './auth/tokens.ts';
 import type { Config } from './config.ts';
 import { openDatabase } from './db/database.ts';
 import { createTenantDbFactory } from './db/tenant.ts';
+import { countParked } from './domain/shared/job-attempts.ts';
 import type { DomainDeps } from './domain/shared/unit-of-work.ts';
 import { createLiveStatusChanges } from './events/live-stream.ts';
 import { createOutboxRelay } from './events/outbox-relay.ts';
@@ -35,7 +36,9 @@ export async function createServices(config: Readonly<Config>, options: ServiceO
     onCommitted: () => relay.kick(),
     onWorkQueued: () => jobs.kick(VALIDATION_TASK),
   };
-  const jobs = createJobRunner(backgroundTasks(domain, config), { pollIntervalMs: config.pollIntervalMs, logger });
+  const jobs = createJobRunner(backgroundTasks(domain, config), {
+    pollIntervalMs: config.pollIntervalMs, logger, parkedCounts: () => countParked(domain),
+  });
   return {
     config,
     logger,

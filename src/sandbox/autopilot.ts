@@ -17,11 +17,14 @@ import { createHash } from 'node:crypto';
 import type { AutopilotConfig } from '../config.ts';
 import { moveAttempt, outcomePath } from '../domain/funding/authorisation.commands.ts';
 import { receiveFunds, settlePayables } from '../domain/funding/execution.commands.ts';
-import { forEachClaim } from '../domain/funding/funding.jobs.ts';
+import { attemptRows, notSetAside } from '../domain/shared/job-attempts.ts';
 import { recomputeDerived } from '../domain/funding/funding.recompute.ts';
 import { lockAttemptsOfRun, lockGroup } from '../domain/funding/funding.store.ts';
 import { lockRun } from '../domain/payment-run/payment-run.transitions.ts';
 import { inTransaction, type DomainDeps, type UnitOfWork } from '../domain/shared/unit-of-work.ts';
+
+/** Task name under which runs the autopilot fails on are set aside (shared/job-attempts.ts). */
+const AUTOPILOT_ROWS = 'sandbox-autopilot';
 
 export type DrawKind = 'fail' | 'return';
 
@@ -47,16 +50,18 @@ export async function runAutopilot(deps: DomainDeps, config: AutopilotConfig, li
   const cutoff = config.stepDelayMs > 0 ? new Date(now.getTime() - config.stepDelayMs) : null;
   const waited = '($1::timestamptz IS NULL OR updated_at <= $1::timestamptz)';
   const candidates = await deps.prisma.$queryRawUnsafe<Candidate[]>(
-    `SELECT buyer_id, payment_run_id FROM authorisations
+    `SELECT * FROM (SELECT buyer_id, payment_run_id FROM authorisations
       WHERE status IN ('USER_AUTHORISING', 'AWAITING_MULTI_AUTH') AND ${waited} AND expires_at > $2::timestamptz
      UNION SELECT buyer_id, payment_run_id FROM funding_groups WHERE status = 'AWAITING_FUNDS' AND ${waited}
      UNION SELECT buyer_id, payment_run_id FROM payables p WHERE status = 'EXECUTING' AND ${waited}
      UNION SELECT buyer_id, payment_run_id FROM payables p
-      WHERE status = 'COMPLETED' AND ${waited} AND ${drawSql('return')} < $3::float8
+      WHERE status = 'COMPLETED' AND ${waited} AND ${drawSql('return')} < $3::float8) due
+     WHERE ${notSetAside('due.payment_run_id', 5, 2)}
      LIMIT $4`,
-    cutoff, now, config.returnRate, limit,
+    cutoff, now, config.returnRate, limit, AUTOPILOT_ROWS,
   );
-  return forEachClaim(candidates, (c) =>
+  // A run the autopilot keeps failing on is set aside and parked, not retried every poll.
+  return attemptRows(deps, AUTOPILOT_ROWS, candidates.map((c) => ({ ...c, id: c.payment_run_id })), (c) =>
     inTransaction(deps, c.buyer_id, null, async (uow) => {
       const run = await lockRun(uow, c.payment_run_id, { skipLocked: true });
       return run ? advanceRun(uow, run.id, now, cutoff, config) : 0;
