@@ -5,7 +5,7 @@ import { createTenant, type Tenant } from '../helpers/factories.ts';
 import { GraphQLTestClient, type GraphQLResponse } from '../helpers/graphql-client.ts';
 import { CreateRun, gbpPayable } from '../helpers/payment-runs.ts';
 import { startGateway, type GatewayProcess } from '../helpers/processes.ts';
-import type { TestApp } from '../helpers/test-app.ts';
+import { startTestApp, type TestApp } from '../helpers/test-app.ts';
 import { createIsolatedDatabase } from './realtime.shared.ts';
 
 /**
@@ -102,4 +102,29 @@ describe('a crash under an idempotency-ref', () => {
     expect(replay.data!.createPaymentRun.id).toBe(answer.data!.createPaymentRun.id);
     expect(await count(`SELECT count(*) FROM payment_runs WHERE tag = $1`, tag)).toBe(1);
   }, 120_000);
+});
+
+describe('the effect journal', () => {
+  it('replays a committed effect whose response was never recorded (the crash window after commit)', async () => {
+    const app = await startTestApp({ IDEMPOTENCY_LEASE_MS: '500' });
+    try {
+      const local = await createTenant(app);
+      const ref = `journal-${Math.random().toString(36).slice(2)}`;
+      const input = { input: { tag: `tag-${ref}`, payables: [gbpPayable(0), gbpPayable(1)] } };
+      const first = await local.creator.client.data(CreateRun, input, { 'idempotency-ref': ref });
+      // As if the process died between the commit and recording the response: the effect and its
+      // journal entry are there, the response is not, the lease has lapsed.
+      const prisma = app.app.services.database.prisma;
+      const [record] = await prisma.$queryRawUnsafe<{ effects: unknown }[]>(
+        `UPDATE idempotency_records SET state = 'IN_PROGRESS', response = NULL, lease_until = now() - interval '1 second'
+          WHERE ref = $1 RETURNING effects`, ref);
+      expect(record!.effects).toEqual([{ id: expect.any(String) }]);
+      const again = await local.creator.client.data(CreateRun, input, { 'idempotency-ref': ref });
+      expect(again.createPaymentRun.id).toBe(first.createPaymentRun.id);
+      const runs = await prisma.$queryRawUnsafe<{ count: bigint }[]>(`SELECT count(*) FROM payment_runs WHERE tag = $1`, `tag-${ref}`);
+      expect(Number(runs[0]!.count)).toBe(1);
+    } finally {
+      await app.stop();
+    }
+  });
 });
