@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { RowFailures } from '../domain/shared/job-attempts.ts';
 import type { Logger } from '../logger.ts';
 
@@ -43,6 +44,9 @@ export interface JobRunnerOptions {
 export function createJobRunner(tasks: Task[], options: JobRunnerOptions): JobRunner {
   const running = new Map<string, Promise<void>>();
   const failures: Record<string, number> = {};
+  // Tasks run in the runner's own async context, never in that of the request whose commit kicked
+  // them: request-scoped state (an idempotency-ref's effect journal) must not reach background work.
+  const scope = new AsyncResource('JobRunner');
 
   /**
    * One round of a task. Rows that failed were set aside by the task itself (their backoff keeps
@@ -91,7 +95,7 @@ export function createJobRunner(tasks: Task[], options: JobRunnerOptions): JobRu
       again.add(task.name);
       return;
     }
-    running.set(task.name, runTask(task).finally(() => running.delete(task.name)));
+    running.set(task.name, scope.runInAsyncScope(() => runTask(task)).finally(() => running.delete(task.name)));
   }
 
   const kick = (name?: string) => {
