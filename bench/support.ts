@@ -4,7 +4,7 @@ import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
 
 /** A gateway on its own fresh database (created here, dropped after), with Redis when available. */
-export async function benchApp(label: string, env: Record<string, string> = {}): Promise<{ app: App; url: string; close(): Promise<void> }> {
+export async function benchApp(label: string, env: Record<string, string> = {}): Promise<{ app: App; url: string; databaseUrl: string; close(): Promise<void> }> {
   const server = new URL(process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres');
   const name = `bench_${label}_${process.pid}`;
   const admin = new pg.Client({ connectionString: server.href });
@@ -29,6 +29,7 @@ export async function benchApp(label: string, env: Record<string, string> = {}):
   return {
     app,
     url: graphqlUrl,
+    databaseUrl: url.href,
     async close() {
       await app.stop();
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

@@ -30,6 +30,12 @@ export interface Config {
   maxSubscriptionsPerSocket: number;
   /** How often open streams re-check their credential (token expiry, user, roles); at most 60 s. */
   streamAuthCheckMs: number;
+  /** Worst-case score of one operation (page sizes multiplied through nesting); see docs/limits.md. */
+  maxQueryCost: number;
+  maxQueryDepth: number;
+  maxQueryAliases: number;
+  /** Origins allowed to call from a browser on another origin; empty → same-origin only; ['*'] → any. */
+  corsOrigins: readonly string[];
 }
 
 export interface AutopilotConfig {
@@ -85,6 +91,24 @@ function url(env: Env, name: string, protocols: string[]): string | null {
   return raw;
 }
 
+/** A comma-separated list of origins (`https://app.example.com`), or `*` for any. */
+function origins(env: Env, name: string): readonly string[] {
+  const raw = env[name]?.trim();
+  if (!raw) return Object.freeze([]);
+  if (raw === '*') return Object.freeze(['*']);
+  const list = raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+  for (const entry of list) {
+    let parsed: URL;
+    try {
+      parsed = new URL(entry);
+    } catch {
+      throw new ConfigError(`${name} must list origins such as https://app.example.com, got "${entry}"`);
+    }
+    if (parsed.origin !== entry.replace(/\/$/, '')) throw new ConfigError(`${name} entries are origins (scheme://host[:port]), got "${entry}"`);
+  }
+  return Object.freeze(list.map((entry) => entry.replace(/\/$/, '')));
+}
+
 export function loadConfig(env: Env = process.env): Readonly<Config> {
   const sandbox = bool(env, 'SANDBOX', true);
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
@@ -121,5 +145,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     idempotencyLeaseMs: int(env, 'IDEMPOTENCY_LEASE_MS', 30_000, 500),
     maxSubscriptionsPerSocket: int(env, 'MAX_SUBSCRIPTIONS_PER_SOCKET', 100, 1),
     streamAuthCheckMs: int(env, 'STREAM_AUTH_CHECK_MS', 30_000, 50, 60_000),
+    maxQueryCost: int(env, 'MAX_QUERY_COST', 100_000, 1),
+    maxQueryDepth: int(env, 'MAX_QUERY_DEPTH', 12, 1),
+    maxQueryAliases: int(env, 'MAX_QUERY_ALIASES', 20, 0),
+    corsOrigins: origins(env, 'CORS_ORIGINS'),
   });
 }

@@ -21,7 +21,8 @@ export class TenantViolation extends Error {}
 
 function scopedArgs(model: string, operation: string, args: Record<string, any>, buyerId: string) {
   if (model === 'Buyer') {
-    if (FILTERED.has(operation)) return { ...args, where: { ...args.where, id: buyerId } };
+    // AND, not an overwrite: asked for another buyer's id, the viewer's own buyer must not answer.
+    if (FILTERED.has(operation)) return { ...args, where: { ...args.where, AND: [{ id: buyerId }, ...(args.where?.AND ? [{ AND: args.where.AND }] : [])] } };
     throw new TenantViolation(`Buyer.${operation} is not allowed through a tenant client`);
   }
   if (!TENANT_MODELS.has(model)) return args;

@@ -121,6 +121,37 @@ export async function readStatusChanges(
   return rows.map(fromRow);
 }
 
+/**
+ * The newest `limit` entries with afterSeq < seq < beforeSeq (no upper bound when null), returned in
+ * log order: `statusChanges(last: n, before: …)` reads the log from its end.
+ */
+export async function readStatusChangesBackward(
+  db: RawSql,
+  buyerId: string,
+  afterSeq: bigint,
+  beforeSeq: bigint | null,
+  limit: number,
+  filter: LogFilter = {},
+): Promise<LoggedStatusChange[]> {
+  const rows = await db.$queryRawUnsafe<StatusChangeRow[]>(
+    `SELECT buyer_id, seq, entity_type, entity_id, payment_run_id, from_status, to_status, actor_id, occurred_at
+       FROM status_changes
+      WHERE buyer_id = $1::uuid AND seq > $2::bigint
+        AND ($3::uuid IS NULL OR payment_run_id = $3::uuid)
+        AND ($4::text[] IS NULL OR entity_type::text = ANY($4::text[]))
+        AND ($6::bigint IS NULL OR seq < $6::bigint)
+      ORDER BY seq DESC
+      LIMIT $5`,
+    buyerId,
+    afterSeq.toString(),
+    filter.paymentRunId ?? null,
+    filter.entityTypes?.length ? filter.entityTypes : null,
+    limit,
+    beforeSeq === null ? null : beforeSeq.toString(),
+  );
+  return rows.map(fromRow).reverse();
+}
+
 export async function countStatusChanges(db: RawSql, buyerId: string, filter: LogFilter = {}): Promise<number> {
   const [row] = await db.$queryRawUnsafe<{ n: bigint }[]>(
     `SELECT count(*) AS n FROM status_changes

@@ -1,4 +1,5 @@
 import SchemaBuilder from '@pothos/core';
+import ComplexityPlugin from '@pothos/plugin-complexity';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
@@ -7,7 +8,9 @@ import type PrismaTypes from '../generated/pothos-types.ts';
 import { getDatamodel } from '../generated/pothos-types.ts';
 import { DomainError, ErrorCode } from '../domain/shared/errors.ts';
 import type { GraphQLContext } from './context.ts';
+import { fieldCost } from './cost.ts';
 import { decodeGlobalId, encodeGlobalId } from './ids.ts';
+import { resolveNodeOrNotFound } from './node.ts';
 
 /** Plugins, scalars and auth scopes. No types are defined here (see ./types). */
 export const builder = new SchemaBuilder<{
@@ -24,7 +27,9 @@ export const builder = new SchemaBuilder<{
 }>({
   defaultFieldNullability: false,
   defaultInputFieldRequiredness: true,
-  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin],
+  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin, ComplexityPlugin],
+  // Costs only: the limit is checked at validation, with the request's variables (./cost.ts).
+  complexity: { disabled: true, fieldComplexity: fieldCost as never },
   prisma: {
     // Resolvers only ever get the viewer's tenant-scoped client (src/db/tenant.ts).
     client: (ctx) => {
@@ -39,6 +44,7 @@ export const builder = new SchemaBuilder<{
     clientMutationId: 'omit',
     cursorType: 'String',
     nodesQueryOptions: false,
+    nodeQueryOptions: { resolve: (_root, args, _ctx, info, resolveNode) => resolveNodeOrNotFound(args.id, info, async () => resolveNode(args.id)) },
     encodeGlobalID: (typename, id) => encodeGlobalId(typename, id),
     decodeGlobalID: (globalId) => decodeGlobalId(globalId),
   },

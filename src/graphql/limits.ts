@@ -1,21 +1,30 @@
 import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+import { GraphQLError, type ValidationContext } from 'graphql';
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { DomainError, ErrorCode } from '../domain/shared/errors.ts';
 
 /**
- * Query shape limits (graphql-armor): deep or alias-heavy documents are refused before they run.
- * Outside the sandbox, "did you mean" suggestions stop leaking the schema. No static cost limit:
- * armor's cost ignores page sizes, so it scored the dashboard's ordinary read (50 runs x 20
- * payables) at 150,000; work is bounded by depth, aliases, `first` <= 500, body size and rate.
+ * Query shape limits (graphql-armor): deep or alias-heavy documents are refused before they run,
+ * with QUERY_TOO_COMPLEX like the cost limit (./cost.ts), which bounds their size. Outside the
+ * sandbox, "did you mean" suggestions stop leaking the schema.
  */
-export function queryLimitPlugins(sandbox: boolean) {
+export function queryLimitPlugins(limits: { sandbox: boolean; maxQueryDepth: number; maxQueryAliases: number }) {
+  const refuse = (what: string) => ({
+    exposeLimits: true,
+    propagateOnRejection: false,
+    onReject: [(context: ValidationContext | null, error: GraphQLError) => {
+      context?.reportError(new GraphQLError(error.message.replace(/^Syntax Error: /, `Query too complex (${what}): `), {
+        extensions: { code: ErrorCode.QUERY_TOO_COMPLEX },
+      }));
+    }],
+  });
   return [
-    maxDepthPlugin({ n: 12, ignoreIntrospection: true, flattenFragments: true }),
-    maxAliasesPlugin({ n: 20 }),
-    ...(sandbox ? [] : [blockFieldSuggestionsPlugin()]),
+    maxDepthPlugin({ n: limits.maxQueryDepth, ignoreIntrospection: true, flattenFragments: true, ...refuse('depth') }),
+    maxAliasesPlugin({ n: limits.maxQueryAliases, ...refuse('aliases') }),
+    ...(limits.sandbox ? [] : [blockFieldSuggestionsPlugin()]),
   ];
 }
 

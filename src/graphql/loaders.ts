@@ -11,14 +11,18 @@ import type { PayableStatus } from '../domain/shared/statuses.ts';
 export type PayableParent = 'payment_run_id' | 'funding_group_id' | 'batch_id';
 
 export interface PayablePageArgs {
-  first: number;
+  size: number;
   afterPosition: number | null;
+  beforePosition: number | null;
+  /** Read from the end (last/before); rows still come back in position order. */
+  backward: boolean;
   statuses: readonly PayableStatus[] | null;
 }
 
 export interface PayablePage {
   rows: Payable[];
-  hasNextPage: boolean;
+  /** Rows lay beyond the page in the direction read. */
+  more: boolean;
 }
 
 const COLUMNS = `p.id, p.buyer_id AS "buyerId", p.payment_run_id AS "paymentRunId", p.position, p.status,
@@ -35,7 +39,7 @@ export function createPayableLoaders(query: <T>(sql: string, params: unknown[]) 
   const counts = new Map<string, DataLoader<string, number>>();
 
   function pageLoader(parent: PayableParent, args: PayablePageArgs) {
-    const key = `${parent}|${args.first}|${args.afterPosition}|${args.statuses?.join(',') ?? ''}`;
+    const key = `${parent}|${args.size}|${args.afterPosition}|${args.beforePosition}|${args.backward}|${args.statuses?.join(',') ?? ''}`;
     let loader = pages.get(key);
     if (!loader) {
       loader = new DataLoader(async (parentIds) => {
@@ -47,10 +51,11 @@ export function createPayableLoaders(query: <T>(sql: string, params: unknown[]) 
                 WHERE p.${parent} = parent.id AND p.buyer_id = $2::uuid
                   AND ($3::int IS NULL OR p.position > $3::int)
                   AND ($4::text[] IS NULL OR p.status::text = ANY($4::text[]))
-                ORDER BY p.position
+                  AND ($6::int IS NULL OR p.position < $6::int)
+                ORDER BY p.position ${args.backward ? 'DESC' : 'ASC'}
                 LIMIT $5
              ) p`,
-          [parentIds, buyerId, args.afterPosition, args.statuses?.length ? args.statuses : null, args.first + 1],
+          [parentIds, buyerId, args.afterPosition, args.statuses?.length ? args.statuses : null, args.size + 1, args.beforePosition],
         );
         const byParent = new Map<string, Payable[]>();
         for (const { parent: id, ...row } of rows) {
@@ -61,7 +66,8 @@ export function createPayableLoaders(query: <T>(sql: string, params: unknown[]) 
         }
         return parentIds.map((id) => {
           const list = byParent.get(id) ?? [];
-          return { rows: list.slice(0, args.first), hasNextPage: list.length > args.first };
+          const rows = list.slice(0, args.size);
+          return { rows: args.backward ? rows.reverse() : rows, more: list.length > args.size };
         });
       });
       pages.set(key, loader);

@@ -1,11 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { getOperationAST, NoSchemaIntrospectionCustomRule } from 'graphql';
+import { getOperationAST, NoSchemaIntrospectionCustomRule, type GraphQLError } from 'graphql';
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { AppServices } from '../app-services.ts';
 import { createContextFactory, type InitialContext } from './context-factory.ts';
 import type { GraphQLContext } from './context.ts';
 import { useIdempotency } from './idempotency.ts';
+import { useCostLimit } from './cost.ts';
+import { useInputHygiene } from './input-hygiene.ts';
 import { queryLimitPlugins } from './limits.ts';
 import { schema } from './schema.ts';
 
@@ -22,8 +24,13 @@ export function createGatewayYoga(services: AppServices, maskError: (error: unkn
     graphiql: config.sandbox ? { subscriptionsProtocol: 'WS' } : false,
     landingPage: false,
     maskedErrors: { maskError },
+    cors: corsPolicy(config.corsOrigins),
     plugins: [
-      ...queryLimitPlugins(config.sandbox),
+      refuseFormPosts,
+      codeValidationErrors(maskError),
+      ...queryLimitPlugins(config),
+      useInputHygiene(),
+      useCostLimit(config.maxQueryCost),
       // Compiled execution for queries: the dashboard's reads return ~1,000 objects and are bound by
       // Node CPU. Mutations and subscriptions keep the reference executor.
       useGraphQlJit({}, { enableIf: (args) => getOperationAST(args.document, args.operationName)?.operation === 'query' }),
@@ -40,7 +47,45 @@ export function createGatewayYoga(services: AppServices, maskError: (error: unkn
   }) as unknown as GatewayYoga;
 }
 
+/** Validation errors are answered, not thrown, so yoga's masking never sees them: map them here. */
+function codeValidationErrors(maskError: (error: unknown) => Error): Plugin {
+  return {
+    onValidate: () => ({ result, setResult }) => {
+      if (result.length) setResult(result.map((error) => maskError(error) as GraphQLError));
+    },
+  };
+}
+
 /** Outside the sandbox the schema is not served to anyone who asks. */
 const disableIntrospection: Plugin = {
   onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule),
+};
+
+/**
+ * CORS is an allow-list (CORS_ORIGINS). Without one, no CORS headers are sent: only pages of the
+ * gateway's own origin (the dashboard, GraphiQL) can read answers. Tokens travel in the
+ * Authorization header, never in cookies, so credentials are not allowed cross-origin.
+ */
+function corsPolicy(origins: readonly string[]) {
+  const any = origins.includes('*');
+  return (request: Request) => {
+    const origin = request.headers.get('origin');
+    if (!origin || !(any || origins.includes(origin))) return false as const;
+    return { origin, credentials: false, exposedHeaders: ['x-request-id', 'retry-after'], maxAge: 600 };
+  };
+}
+
+/**
+ * CSRF hygiene: a browser sends form-encoded, multipart and text/plain posts cross-site without a
+ * preflight, so a page elsewhere could fire a mutation with a victim's ambient credentials. The
+ * gateway takes GraphQL POSTs as JSON (or application/graphql) only; GET stays query-only (yoga).
+ */
+const SIMPLE_CONTENT_TYPES = /^\s*(application\/x-www-form-urlencoded|multipart\/form-data|text\/plain)\b/i;
+const refuseFormPosts: Plugin = {
+  onRequest({ request, endResponse }) {
+    if (request.method !== 'POST' || !SIMPLE_CONTENT_TYPES.test(request.headers.get('content-type') ?? '')) return;
+    endResponse(new Response(JSON.stringify({
+      errors: [{ message: 'Send GraphQL requests as application/json', extensions: { code: 'BAD_USER_INPUT' } }],
+    }), { status: 415, headers: { 'content-type': 'application/json' } }));
+  },
 };

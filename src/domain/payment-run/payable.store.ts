@@ -10,63 +10,84 @@ import { uuidv7 } from '../shared/ids.ts';
 import type { PayableStatus } from '../shared/statuses.ts';
 import type { UnitOfWork } from '../shared/unit-of-work.ts';
 import {
-  validateSupplierReplacement, type RunCurrency, type SupplierInput, type ValidatedPaymentRun, type ValidatedSupplier,
+  validateSupplierReplacement, type RunCurrency, type SupplierInput, type ValidatedPayable, type ValidatedPaymentRun,
+  type ValidatedSupplier,
 } from './payment-run.validation.ts';
 
-/** Supplier columns in the order supplierArrays fills them; supplier_type needs its enum cast. */
-const SUPPLIER_COLUMNS = [
-  'supplier_name', 'supplier_address', 'supplier_bank_name', 'supplier_bank_address', 'supplier_bank_country',
-  'supplier_type', 'account_number', 'sort_code', 'secondary_reference', 'iban', 'bank_identifier_code',
-] as const;
+/** Supplier columns and how each is read from a validated supplier; supplier_type needs its enum cast. */
+type SupplierColumn = readonly [column: string, read: (s: ValidatedSupplier) => string | null];
+const SUPPLIER: readonly SupplierColumn[] = [
+  ['supplier_name', (s) => s.name],
+  ['supplier_address', (s) => s.address],
+  ['supplier_bank_name', (s) => s.bankName],
+  ['supplier_bank_address', (s) => s.bankAddress],
+  ['supplier_bank_country', (s) => s.bankCountry],
+  ['supplier_type', (s) => s.type],
+  ['account_number', (s) => s.bankAccountDetails.fasterPayments?.accountNumber ?? null],
+  ['sort_code', (s) => s.bankAccountDetails.fasterPayments?.sortCode ?? null],
+  ['secondary_reference', (s) => s.bankAccountDetails.fasterPayments?.secondaryReference ?? null],
+  ['iban', (s) => s.bankAccountDetails.sepa?.iban ?? null],
+  ['bank_identifier_code', (s) => s.bankAccountDetails.sepa?.bankIdentifierCode ?? null],
+];
+const SUPPLIER_COLUMNS = SUPPLIER.map(([column]) => column);
 
 const castColumn = (column: string, from: string) =>
   column === 'supplier_type' ? `${from}.${column}::"SupplierType"` : `${from}.${column}`;
 
 function supplierArrays(suppliers: readonly ValidatedSupplier[]): (string | null)[][] {
-  const n = suppliers.length;
-  const cols = SUPPLIER_COLUMNS.map(() => new Array<string | null>(n));
-  for (let i = 0; i < n; i++) {
-    const s = suppliers[i]!;
-    const fp = s.bankAccountDetails.fasterPayments;
-    const sepa = s.bankAccountDetails.sepa;
-    const values = [
-      s.name, s.address, s.bankName, s.bankAddress, s.bankCountry, s.type,
-      fp?.accountNumber ?? null, fp?.sortCode ?? null, fp?.secondaryReference ?? null,
-      sepa?.iban ?? null, sepa?.bankIdentifierCode ?? null,
-    ];
-    for (let c = 0; c < values.length; c++) cols[c]![i] = values[c]!;
-  }
-  return cols;
+  return SUPPLIER.map(([, read]) => suppliers.map(read));
 }
 
 /** `$first::text[], $first+1::text[], …` for the supplier arrays. */
 const supplierParams = (first: number) => SUPPLIER_COLUMNS.map((_, k) => `$${first + k}::text[]`).join(', ');
 
-/** Inserts every payable of a new run (QUEUED, positions 0..n-1) in one statement; returns ids in position order. */
+type PayableColumn = readonly [column: string, sqlType: string, read: (p: ValidatedPayable) => string | number | null];
+/** The per-payable columns of an insert; id and position are added by insertPayables. */
+const PAYABLE: readonly PayableColumn[] = [
+  ['amount', 'bigint', (p) => p.amount.amount],
+  ['reference', 'text', (p) => p.reference],
+  ['external_ref', 'text', (p) => p.externalRef],
+  ['payment_ref', 'text', (p) => p.paymentRef],
+  ...SUPPLIER.map(([column, read]): PayableColumn => [column, column === 'supplier_type' ? '"SupplierType"' : 'text', (p) => read(p.supplier)]),
+];
+
+/**
+ * Inserts every payable of a new run (QUEUED, positions 0..n-1) in one statement; returns ids in
+ * position order. A 10,000-payable run would send 16 arrays of 10,000, most of them all NULL (a GBP
+ * run has no IBANs, most have no addresses) or one repeated value (the supplier type): such columns
+ * go as one scalar or not at all, so the driver escapes and PostgreSQL parses only what varies.
+ */
 export async function insertPayables(uow: UnitOfWork, runId: string, run: ValidatedPaymentRun): Promise<string[]> {
-  const n = run.payables.length;
+  const payables = run.payables;
+  const n = payables.length;
   const ids = new Array<string>(n);
-  const amounts = new Array<number>(n);
-  const references = new Array<string>(n);
-  const externalRefs = new Array<string | null>(n);
-  const paymentRefs = new Array<string | null>(n);
-  for (let i = 0; i < n; i++) {
-    const p = run.payables[i]!;
-    ids[i] = uuidv7();
-    amounts[i] = p.amount.amount;
-    references[i] = p.reference;
-    externalRefs[i] = p.externalRef;
-    paymentRefs[i] = p.paymentRef;
+  for (let i = 0; i < n; i++) ids[i] = uuidv7();
+  const params: unknown[] = [uow.buyerId, runId, run.currency, ids];
+  const columns = ['id', 'buyer_id', 'payment_run_id', 'position', 'status', 'currency'];
+  const values = ['t.id', '$1::uuid', '$2::uuid', '(t.ord - 1)::int', "'QUEUED'", '$3::"Currency"'];
+  const unnested = ['$4::uuid[]'];
+  const names = ['id'];
+  for (const [column, sqlType, read] of PAYABLE) {
+    const first = read(payables[0]!);
+    let constant = true;
+    for (let i = 1; i < n && constant; i++) constant = read(payables[i]!) === first;
+    if (constant && first === null) continue; // the column's default is NULL
+    params.push(constant ? first : payables.map(read));
+    columns.push(column);
+    if (constant) {
+      values.push(`$${params.length}::${sqlType}`);
+    } else {
+      // Arrays of an enum travel as text[]; the cast applies per element after unnest.
+      unnested.push(`$${params.length}::${sqlType === 'bigint' ? 'bigint' : 'text'}[]`);
+      names.push(column);
+      values.push(sqlType.startsWith('"') ? `t.${column}::${sqlType}` : `t.${column}`);
+    }
   }
-  const columns = SUPPLIER_COLUMNS.join(', ');
   await uow.tx.$executeRawUnsafe(
-    `INSERT INTO payables (id, buyer_id, payment_run_id, position, status, currency, amount, reference, external_ref, payment_ref, ${columns})
-     SELECT t.id, $1::uuid, $2::uuid, (t.ord - 1)::int, 'QUEUED', $3::"Currency", t.amount, t.reference, t.external_ref, t.payment_ref,
-            ${SUPPLIER_COLUMNS.map((c) => castColumn(c, 't')).join(', ')}
-       FROM unnest($4::uuid[], $5::bigint[], $6::text[], $7::text[], $8::text[], ${supplierParams(9)})
-            WITH ORDINALITY AS t(id, amount, reference, external_ref, payment_ref, ${columns}, ord)`,
-    uow.buyerId, runId, run.currency, ids, amounts, references, externalRefs, paymentRefs,
-    ...supplierArrays(run.payables.map((p) => p.supplier)),
+    `INSERT INTO payables (${columns.join(', ')})
+     SELECT ${values.join(', ')}
+       FROM unnest(${unnested.join(', ')}) WITH ORDINALITY AS t(${names.join(', ')}, ord)`,
+    ...params,
   );
   return ids;
 }

@@ -157,23 +157,19 @@ describe('validateCreatePaymentRun: size', () => {
     expect(err.extensions.invalidFields).toEqual([{ fieldName: 'payables', error: 'SIZE', params: { min: 1, max: 10_000 } }]);
   });
 
-  it('accepts 10,000 payables quickly and sums with bigint', () => {
+  // Speed is measured by `npm run bench`, not asserted here: a loaded CI machine would make it flaky.
+  it('accepts 10,000 payables and sums with bigint', () => {
     const big = Math.floor(Number.MAX_SAFE_INTEGER / 20_000);
     const input = run(...Array.from({ length: MAX_PAYABLES_PER_RUN }, () => gbp(big)));
-    validateCreatePaymentRun(input, buyer); // warm-up, so the timing below measures steady state
-    const started = performance.now();
     const result = validateCreatePaymentRun(input, buyer);
-    expect(performance.now() - started).toBeLessThan(100);
     expect(result.payables).toHaveLength(10_000);
     expect(result.totalAmount).toBe(BigInt(big) * 10_000n);
   });
 
-  it('validates 10,000 SEPA payables quickly', () => {
+  it('accepts 10,000 SEPA payables', () => {
     const input = run(...Array.from({ length: MAX_PAYABLES_PER_RUN }, () => eur()));
-    validateCreatePaymentRun(input, buyer);
-    const started = performance.now();
-    validateCreatePaymentRun(input, buyer);
-    expect(performance.now() - started).toBeLessThan(100);
+    const result = validateCreatePaymentRun(input, buyer);
+    expect(result.payables).toHaveLength(10_000);
   });
 
   it('answers PAYLOAD_TOO_LARGE above 10,000, before any other check', () => {

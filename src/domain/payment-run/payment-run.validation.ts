@@ -62,6 +62,26 @@ const SUPPLIER_TYPES: ReadonlySet<unknown> = new Set(['PERSONAL', 'BUSINESS']);
 const KNOWN_CURRENCIES: ReadonlySet<unknown> = new Set(['GBP', 'EUR']);
 const MAX_TOTAL = BigInt(Number.MAX_SAFE_INTEGER);
 
+/**
+ * ibantools' checks are pure but dear (the IBAN's mod-97 builds a digit string per call: ~10 µs), and
+ * a run pays the same few suppliers over and over; so answers are remembered per distinct string.
+ * Bounded: the map starts afresh once it holds a full run's worth.
+ */
+function remembered(check: (value: string) => boolean): (value: string) => boolean {
+  const known = new Map<string, boolean>();
+  return (value) => {
+    let ok = known.get(value);
+    if (ok === undefined) {
+      if (known.size >= 10_000) known.clear();
+      ok = check(value);
+      known.set(value, ok);
+    }
+    return ok;
+  };
+}
+const validIban = remembered(isValidIBAN);
+const validBic = remembered(isValidBIC);
+
 const SCHEME = { GBP: 'fasterPayments', EUR: 'sepa' } as const;
 const LIMITS = {
   GBP: { reference: 18, name: 140, nameRe: FP_NAME_RE },
@@ -123,7 +143,10 @@ export function supplierTypeViolation(supplier: Opt<SupplierInput>, currency: Ru
 export function validateSupplier(supplier: SupplierInput, currency: RunCurrency, supplierPath: string, out: InvalidField[] = []): InvalidField[] {
   const lim = LIMITS[currency];
   const at = supplierPath + '.';
-  required(out, at, 'name', supplier.name, 1, lim.name, lim.nameRe);
+  // A name of only whitespace names nobody: the bank and Confirmation of Payee need a real one.
+  if (required(out, at, 'name', supplier.name, 1, lim.name, lim.nameRe) && supplier.name.trim() === '') {
+    out.push(fe(at + 'name', 'REQUIRED'));
+  }
   optional(out, at, 'address', supplier.address, 255);
   optional(out, at, 'bankName', supplier.bankName, 255);
   optional(out, at, 'bankAddress', supplier.bankAddress, 255);
@@ -158,11 +181,11 @@ export function validateBankAccountDetails(details: Opt<BankAccountDetailsInput>
   else if (iban === '') out.push(fe(sepaAt + 'iban', 'SIZE', { min: 15, max: 34 }));
   else if (!IBAN_RE.test(iban)) out.push(fe(sepaAt + 'iban', 'REGEX', { pattern: IBAN_RE.source }));
   // ibantools checks mod-97 and the country's BBAN structure; either failure means no such IBAN.
-  else if (!isValidIBAN(iban)) out.push(fe(sepaAt + 'iban', 'CHECKSUM', { algorithm: 'ISO 7064 MOD 97-10' }));
+  else if (!validIban(iban)) out.push(fe(sepaAt + 'iban', 'CHECKSUM', { algorithm: 'ISO 7064 MOD 97-10' }));
   const bic = sepa.bankIdentifierCode;
   if (bic != null) {
     if (!isStr(bic) || (bic.length !== 8 && bic.length !== 11)) out.push(fe(sepaAt + 'bankIdentifierCode', 'SIZE', { allowedLengths: [8, 11] }));
-    else if (!isValidBIC(bic)) out.push(fe(sepaAt + 'bankIdentifierCode', 'REGEX', { pattern: BIC_RE.source }));
+    else if (!validBic(bic)) out.push(fe(sepaAt + 'bankIdentifierCode', 'REGEX', { pattern: BIC_RE.source }));
   }
   return out;
 }

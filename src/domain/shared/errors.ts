@@ -27,6 +27,7 @@ export const ErrorCode = {
   IDEMPOTENT_REQUEST_IN_PROGRESS: 'IDEMPOTENT_REQUEST_IN_PROGRESS',
   /** CONTRACT §7: restartPaymentRun used up (3 per run); the run can only be cancelled. */
   SCA_ATTEMPTS_EXHAUSTED: 'SCA_ATTEMPTS_EXHAUSTED',
+  QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -3,13 +3,47 @@ import { DomainError, ErrorCode, FieldError } from '../../domain/shared/errors.t
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
 
-/** `first` for every connection: default 50, at most 500, never negative. */
+const outOfRange = (fieldName: string) =>
+  new DomainError(ErrorCode.BAD_USER_INPUT, `${fieldName} must be between 0 and ${MAX_PAGE_SIZE}`, {
+    invalidFields: [{ fieldName, error: FieldError.RANGE, params: { min: 0, max: MAX_PAGE_SIZE } }],
+  });
+
+/** `first` (or `last`) for every connection: default 50, at most 500, never negative. */
 export function pageSize(first: number | null | undefined, fieldName = 'first'): number {
   if (first == null) return DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) {
-    throw new DomainError(ErrorCode.BAD_USER_INPUT, `first must be between 0 and ${MAX_PAGE_SIZE}`, {
-      invalidFields: [{ fieldName, error: FieldError.RANGE, params: { min: 0, max: MAX_PAGE_SIZE } }],
+  if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) throw outOfRange(fieldName);
+  return first;
+}
+
+export interface PageArgs {
+  first?: number | null;
+  last?: number | null;
+  after?: string | null;
+  before?: string | null;
+}
+
+/**
+ * Which page a connection's arguments ask for. `first` reads forward from `after`; `last` (or a
+ * `before` alone) reads backward from `before` — the newest entries when no `before` is given — and
+ * the page is still returned in ascending order, as Relay specifies. Asking for both `first` and
+ * `last` is refused rather than guessed at.
+ */
+export function pageWindow(args: PageArgs): { size: number; backward: boolean } {
+  if (args.first != null && args.last != null) {
+    throw new DomainError(ErrorCode.BAD_USER_INPUT, 'Give first or last, not both', {
+      invalidFields: [{ fieldName: 'last', error: FieldError.IN, params: { reason: 'FIRST_AND_LAST' } }],
     });
   }
-  return first;
+  const backward = args.last != null || (args.first == null && args.before != null);
+  return { size: backward ? pageSize(args.last, 'last') : pageSize(args.first), backward };
+}
+
+/** Relay's pageInfo for a page read in either direction; `more` says whether rows lay beyond it. */
+export function pageInfo<T>(rows: readonly T[], cursorOf: (row: T) => string, args: PageArgs, backward: boolean, more: boolean) {
+  return {
+    hasNextPage: backward ? args.before != null : more,
+    hasPreviousPage: backward ? more : args.after != null,
+    startCursor: rows[0] ? cursorOf(rows[0]) : null,
+    endCursor: rows.length ? cursorOf(rows[rows.length - 1]!) : null,
+  };
 }

@@ -4,7 +4,7 @@ import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
 import { createPayableLoaders, type PayableParent } from '../loaders.ts';
 import { BankAccountDetails, Money, SupplierTypeEnum } from './common.ts';
-import { pageSize } from './pagination.ts';
+import { pageInfo, pageWindow, type PageArgs } from './pagination.ts';
 
 export const PayableStatusEnum = builder.enumType('PayableStatus', { values: Object.values(PayableStatus) });
 const CopMatchEnum = builder.enumType('CopMatch', { values: ['EXACT_MATCH', 'CLOSE_MATCH', 'NO_MATCH'] as const });
@@ -79,12 +79,12 @@ export const Payable = builder.prismaNode('Payable', {
 
 const encodePosition = (position: number) => Buffer.from(`pp:${position}`).toString('base64url');
 
-function decodePosition(cursor: string | null | undefined): number | null {
+function decodePosition(cursor: string | null | undefined, fieldName: 'after' | 'before'): number | null {
   if (cursor == null) return null;
   const match = /^pp:(\d{1,9})$/.exec(Buffer.from(cursor, 'base64url').toString());
   if (!match) {
     throw new DomainError(ErrorCode.BAD_USER_INPUT, 'Unknown cursor', {
-      invalidFields: [{ fieldName: 'after', error: FieldError.REGEX, params: { reason: 'NOT_A_CURSOR' } }],
+      invalidFields: [{ fieldName, error: FieldError.REGEX, params: { reason: 'NOT_A_CURSOR' } }],
     });
   }
   return Number(match[1]);
@@ -93,24 +93,25 @@ function decodePosition(cursor: string | null | undefined): number | null {
 const loaders = (ctx: GraphQLContext) =>
   (ctx.payableLoaders ??= createPayableLoaders(ctx.services.database.query, ctx.actor!.buyerId));
 
-/** The page of payables under a run, funding group or batch, batched across parents (see loaders.ts). */
+/**
+ * The page of payables under a run, funding group or batch, batched across parents (see
+ * loaders.ts): forward with first/after, backward from the end with last/before.
+ */
 export async function resolvePayablePage(
   ctx: GraphQLContext,
   parent: PayableParent,
   parentId: string,
-  args: { first?: number | null; after?: string | null; status?: readonly PayableStatus[] | null },
+  args: PageArgs & { status?: readonly PayableStatus[] | null },
 ) {
   const statuses = args.status?.length ? args.status : null;
-  const first = pageSize(args.first);
-  const { rows, hasNextPage } = await loaders(ctx).page(parent, parentId, { first, afterPosition: decodePosition(args.after), statuses });
+  const { size, backward } = pageWindow(args);
+  const { rows, more } = await loaders(ctx).page(parent, parentId, {
+    size, backward, statuses, afterPosition: decodePosition(args.after, 'after'), beforePosition: decodePosition(args.before, 'before'),
+  });
+  const cursorOf = (row: { position: number }) => encodePosition(row.position);
   return {
-    edges: rows.map((node) => ({ cursor: encodePosition(node.position), node })),
-    pageInfo: {
-      hasNextPage,
-      hasPreviousPage: args.after != null,
-      startCursor: rows[0] ? encodePosition(rows[0].position) : null,
-      endCursor: rows.at(-1) ? encodePosition(rows.at(-1)!.position) : null,
-    },
+    edges: rows.map((node) => ({ cursor: cursorOf(node), node })),
+    pageInfo: pageInfo(rows, cursorOf, args, backward, more),
     totalCount: () => loaders(ctx).count(parent, parentId, statuses),
   };
 }

@@ -2,13 +2,13 @@ import { brandWithType } from '@pothos/core';
 import { DomainError, ErrorCode, FieldError, notFound } from '../../domain/shared/errors.ts';
 import { EntityType } from '../../domain/shared/statuses.ts';
 import {
-  countStatusChanges, decodeLogCursor, encodeLogCursor, readStatusChanges, type LoggedStatusChange,
+  countStatusChanges, decodeLogCursor, encodeLogCursor, readStatusChanges, readStatusChangesBackward, type LoggedStatusChange,
 } from '../../events/event-log.ts';
 import { guardStream, REVOKED } from '../../events/stream-authority.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
 import { encodeGlobalId, idOf } from '../ids.ts';
-import { pageSize } from './pagination.ts';
+import { pageInfo, pageWindow, type PageArgs } from './pagination.ts';
 
 export const EntityTypeEnum = builder.enumType('EntityType', { values: Object.values(EntityType) });
 
@@ -76,27 +76,27 @@ export const StatusChangeConnection = builder.connectionObject({
   }),
 });
 
-/** A page of the buyer's log (optionally one run's), shared by the root query and PaymentRun.statusChanges. */
-export async function resolveStatusChangePage(
-  ctx: GraphQLContext,
-  paymentRunId: string | null,
-  args: { first?: number | null; after?: string | null },
-) {
+/**
+ * A page of the buyer's log (optionally one run's), shared by the root query and
+ * PaymentRun.statusChanges: forward with first/after, backward from the newest with last/before,
+ * both bounded by after and before when given.
+ */
+export async function resolveStatusChangePage(ctx: GraphQLContext, paymentRunId: string | null, args: PageArgs) {
   const buyerId = ctx.actor!.buyerId;
   const after = parseLogCursor(args.after) ?? 0n;
-  const first = pageSize(args.first);
+  const before = parseLogCursor(args.before, 'before');
+  const { size, backward } = pageWindow(args);
   const prisma = ctx.services.database.prisma;
-  const rows = await readStatusChanges(prisma, buyerId, after, first + 1, { paymentRunId });
-  const page = rows.slice(0, first);
+  const rows = backward
+    ? await readStatusChangesBackward(prisma, buyerId, after, before, size + 1, { paymentRunId })
+    : await readStatusChanges(prisma, buyerId, after, size + 1, { paymentRunId }, before === null ? null : before - 1n);
+  const more = rows.length > size;
+  const page = backward ? rows.slice(rows.length - Math.min(rows.length, size)) : rows.slice(0, size);
+  const cursorOf = (node: LoggedStatusChange) => encodeLogCursor(node.seq);
   return {
     totalCount: () => countStatusChanges(prisma, buyerId, { paymentRunId }),
-    edges: page.map((node) => ({ cursor: encodeLogCursor(node.seq), node })),
-    pageInfo: {
-      hasNextPage: rows.length > first,
-      hasPreviousPage: after > 0n,
-      startCursor: page[0] ? encodeLogCursor(page[0].seq) : null,
-      endCursor: page.at(-1) ? encodeLogCursor(page.at(-1)!.seq) : null,
-    },
+    edges: page.map((node) => ({ cursor: cursorOf(node), node })),
+    pageInfo: pageInfo(page, cursorOf, args, backward, more),
   };
 }
 
