@@ -27,6 +27,8 @@ export interface BuildAppOptions {
   now?: () => Date;
   /** Sees every SQL statement (tests use it to count queries). */
   onQuery?: (sql: string) => void;
+  /** Called once per webhook attempt outcome (success, failure, or the endpoint disabled). */
+  onWebhookDelivery?: (outcome: 'success' | 'failure' | 'disabled') => void;
 }
 
 /** Composes one gateway instance: services, the GraphQL endpoint, HTTP routes, WebSocket, lifecycle. */

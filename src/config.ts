@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes } from 'node:crypto';
 
 /** Environment parsed once into a frozen, typed object. Bad values stop the process with a clear message. */
 export interface Config {
@@ -36,6 +36,27 @@ export interface Config {
   maxQueryAliases: number;
   /** Origins allowed to call from a browser on another origin; empty → same-origin only; ['*'] → any. */
   corsOrigins: readonly string[];
+  webhooks: WebhookConfig;
+}
+
+/** Webhooks for integrators (CONTRACT.md §9, docs/webhooks.md). */
+export interface WebhookConfig {
+  /** http:// and loopback / private / link-local receivers allowed (default: only in sandbox). */
+  allowPrivateUrls: boolean;
+  /** First retry after this long, doubling per failure, at most an hour apart. */
+  retryBaseMs: number;
+  /** How long one event is retried before the endpoint is DISABLED. */
+  retryWindowMs: number;
+  /** One delivery attempt gets this long to answer 2xx. */
+  timeoutMs: number;
+  /** How long a deliverer's claim on an endpoint lasts (renewed while it works). */
+  leaseMs: number;
+  /** Endpoints delivered to at once by one instance. */
+  concurrency: number;
+  /** Attempt records older than this are pruned. */
+  retentionDays: number;
+  /** AES-256-GCM key for stored signing secrets (32 bytes). */
+  encryptionKey: Buffer;
 }
 
 export interface AutopilotConfig {
@@ -109,6 +130,48 @@ function origins(env: Env, name: string): readonly string[] {
   return Object.freeze(list.map((entry) => entry.replace(/\/$/, '')));
 }
 
+function positive(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!(value > 0 && Number.isFinite(value))) throw new ConfigError(`${name} must be a positive number, got "${raw}"`);
+  return value;
+}
+
+/**
+ * The key that encrypts webhook signing secrets at rest. Standard Webhooks signs with HMAC, so the
+ * raw secret must be recoverable: it is encrypted, not hashed. Without WEBHOOK_ENCRYPTION_KEY the key
+ * is derived from JWT_SECRET (rotating that then orphans stored secrets), and in a sandbox without
+ * either from a fixed, public label: fine for demo data, never for production.
+ */
+function webhookEncryptionKey(env: Env, jwtSecret: string | null): Buffer {
+  const raw = env.WEBHOOK_ENCRYPTION_KEY;
+  if (raw) {
+    const key = /^[0-9a-f]{64}$/i.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
+    if (key.length !== 32) throw new ConfigError('WEBHOOK_ENCRYPTION_KEY must be 32 bytes, as 64 hex digits or base64');
+    return key;
+  }
+  const material = jwtSecret ?? 'payment-run-gateway sandbox webhook key (not secret)';
+  return Buffer.from(hkdfSync('sha256', material, 'webhook-secrets', 'aes-256-gcm v1', 32));
+}
+
+function webhookConfig(env: Env, sandbox: boolean, jwtSecret: string | null): WebhookConfig {
+  const timeoutMs = int(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000);
+  const leaseMs = int(env, 'WEBHOOK_LEASE_MS', 30_000, 1_000);
+  // A claim must outlive the longest request it may still start, or two instances could overlap.
+  if (leaseMs < 2 * timeoutMs) throw new ConfigError('WEBHOOK_LEASE_MS must be at least twice WEBHOOK_TIMEOUT_MS');
+  return Object.freeze({
+    allowPrivateUrls: bool(env, 'WEBHOOK_ALLOW_PRIVATE_URLS', sandbox),
+    retryBaseMs: int(env, 'WEBHOOK_RETRY_BASE_MS', 30_000, 1, 3_600_000),
+    retryWindowMs: Math.round(positive(env, 'WEBHOOK_RETRY_HOURS', 72) * 3_600_000),
+    timeoutMs,
+    leaseMs,
+    concurrency: int(env, 'WEBHOOK_CONCURRENCY', 16, 1, 1000),
+    retentionDays: positive(env, 'WEBHOOK_DELIVERY_RETENTION_DAYS', 30),
+    encryptionKey: webhookEncryptionKey(env, jwtSecret),
+  });
+}
+
 export function loadConfig(env: Env = process.env): Readonly<Config> {
   const sandbox = bool(env, 'SANDBOX', true);
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
@@ -149,5 +212,6 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     maxQueryDepth: int(env, 'MAX_QUERY_DEPTH', 12, 1),
     maxQueryAliases: int(env, 'MAX_QUERY_ALIASES', 20, 0),
     corsOrigins: origins(env, 'CORS_ORIGINS'),
+    webhooks: webhookConfig(env, sandbox, jwtSecret),
   });
 }

@@ -10,8 +10,11 @@ import { createOutboxRelay } from './events/outbox-relay.ts';
 import { createInProcessBus, createRedisBus } from './events/pubsub.ts';
 import { createStreamAuthority } from './events/stream-authority.ts';
 import { createRateLimiter } from './graphql/limits.ts';
+import { encodeGlobalId } from './graphql/ids.ts';
+import { createWebhookDeliverer, type WebhookDeliveryOutcome } from './domain/webhook/webhook.delivery.ts';
+import { createWebhookSender } from './transport/webhook-sender.ts';
 import { createJobRunner } from './jobs/job-runner.ts';
-import { backgroundTasks, VALIDATION_TASK } from './jobs/tasks.ts';
+import { backgroundTasks, VALIDATION_TASK, WEBHOOK_DELIVERY_TASK } from './jobs/tasks.ts';
 import type { Logger } from './logger.ts';
 
 export interface ServiceOptions {
@@ -19,6 +22,8 @@ export interface ServiceOptions {
   now?: () => Date;
   /** Sees every SQL statement (tests use it to count queries). */
   onQuery?: (sql: string) => void;
+  /** Called once per webhook attempt outcome (e.g. to count gateway_webhook_deliveries_total{outcome}). */
+  onWebhookDelivery?: (outcome: WebhookDeliveryOutcome) => void;
 }
 
 /** Opens the database and pub/sub and wires the long-lived services of one instance; starts nothing. */
@@ -33,10 +38,22 @@ export async function createServices(config: Readonly<Config>, options: ServiceO
     tenantDb: createTenantDbFactory(prisma),
     now: options.now ?? (() => new Date()),
     sandbox: config.sandbox,
-    onCommitted: () => relay.kick(),
+    onCommitted: () => {
+      relay.kick();
+      jobs.kick(WEBHOOK_DELIVERY_TASK);
+    },
     onWorkQueued: () => jobs.kick(VALIDATION_TASK),
   };
-  const jobs = createJobRunner(backgroundTasks(domain, config), {
+  const webhooks = createWebhookDeliverer({
+    ...config.webhooks,
+    db: prisma,
+    sender: createWebhookSender({ timeoutMs: config.webhooks.timeoutMs, allowPrivateAddresses: config.webhooks.allowPrivateUrls }),
+    globalId: encodeGlobalId,
+    logger,
+    wake: () => jobs.kick(WEBHOOK_DELIVERY_TASK),
+    onDelivery: options.onWebhookDelivery,
+  });
+  const jobs = createJobRunner(backgroundTasks(domain, config, { webhooks }), {
     pollIntervalMs: config.pollIntervalMs, logger, parkedCounts: () => countParked(domain),
   });
   return {

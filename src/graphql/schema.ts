@@ -4,6 +4,7 @@ import './types/buyer.ts';
 import './types/user.ts';
 import './types/linked-account.ts';
 import './types/status-change.ts';
+import './types/webhook.ts';
 import './types/payable.ts';
 import './types/payment-run.ts';
 import './types/payment-run.operations.ts';

@@ -15,6 +15,8 @@ export interface Task {
   run(): Promise<number>;
   /** How loudly a failed round is logged (default error; 'warn' for expected outages). */
   failureLevel?: 'warn' | 'error';
+  /** Work the task started and still runs on its own (webhook deliveries) is finished or handed back. */
+  stop?(): Promise<void>;
 }
 
 export interface JobStats {
@@ -139,6 +141,7 @@ export function createJobRunner(tasks: Task[], options: JobRunnerOptions): JobRu
       stopped = true;
       if (timer) clearTimeout(timer);
       await Promise.all(running.values());
+      await Promise.all(tasks.map((task) => task.stop?.()));
     },
   };
 }
