@@ -5,6 +5,7 @@ import type { DomainDeps } from './domain/shared/unit-of-work.ts';
 import type { LiveStatusChanges } from './events/live-stream.ts';
 import type { OutboxRelay } from './events/outbox-relay.ts';
 import type { EventBus } from './events/pubsub.ts';
+import type { StreamAuthority } from './events/stream-authority.ts';
 import type { RateLimiter } from './graphql/limits.ts';
 import type { JobRunner } from './jobs/job-runner.ts';
 import type { Logger } from './logger.ts';
@@ -24,4 +25,8 @@ export interface AppServices {
   readonly live: LiveStatusChanges;
   /** Reads bound to one buyer, for the GraphQL layer. */
   readonly reads: TenantReads;
+  /** Re-checks the credentials of open streams (CONTRACT §10). */
+  readonly streamAuthority: StreamAuthority;
+  /** /ready answers 200 only while true (set by App.start / markReady, cleared by stop). */
+  readonly readiness: { ready: boolean };
 }

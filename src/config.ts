@@ -26,6 +26,12 @@ export interface Config {
   maxRequestBytes: number;
   /** Requests per caller per minute; 0 disables the limit. */
   rateLimitPerMinute: number;
+  /** An idempotency claim's lease: after a crash its ref is free again within this (CONTRACT §12). */
+  idempotencyLeaseMs: number;
+  /** Operations one graphql-ws socket may run at once; more answer RATE_LIMITED. */
+  maxSubscriptionsPerSocket: number;
+  /** How often open streams re-check their credential (token expiry, user, roles); at most 60 s. */
+  streamAuthCheckMs: number;
   /** Worst-case score of one operation (page sizes multiplied through nesting); see docs/limits.md. */
   maxQueryCost: number;
   maxQueryDepth: number;
@@ -205,6 +211,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     logLevel: env.LOG_LEVEL || 'info',
     maxRequestBytes: int(env, 'MAX_REQUEST_BYTES', 16 * 1024 * 1024, 1024),
     rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 1200, 0),
+    idempotencyLeaseMs: int(env, 'IDEMPOTENCY_LEASE_MS', 30_000, 500),
+    maxSubscriptionsPerSocket: int(env, 'MAX_SUBSCRIPTIONS_PER_SOCKET', 100, 1),
+    streamAuthCheckMs: int(env, 'STREAM_AUTH_CHECK_MS', 30_000, 50, 60_000),
     maxQueryCost: int(env, 'MAX_QUERY_COST', 100_000, 1),
     maxQueryDepth: int(env, 'MAX_QUERY_DEPTH', 12, 1),
     maxQueryAliases: int(env, 'MAX_QUERY_ALIASES', 20, 0),

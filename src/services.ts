@@ -3,10 +3,13 @@ import { createTokenService } from './auth/tokens.ts';
 import type { Config } from './config.ts';
 import { openDatabase } from './db/database.ts';
 import { createTenantDbFactory } from './db/tenant.ts';
+import { countParked } from './domain/shared/job-attempts.ts';
 import type { DomainDeps } from './domain/shared/unit-of-work.ts';
 import { createLiveStatusChanges } from './events/live-stream.ts';
 import { createOutboxRelay } from './events/outbox-relay.ts';
 import { createInProcessBus, createRedisBus } from './events/pubsub.ts';
+import { createStreamAuthority } from './events/stream-authority.ts';
+import { revokedCredentials } from './auth/credentials.ts';
 import { createRateLimiter } from './graphql/limits.ts';
 import { encodeGlobalId } from './graphql/ids.ts';
 import { createWebhookDeliverer, type WebhookDeliveryOutcome } from './domain/webhook/webhook.delivery.ts';
@@ -31,7 +34,7 @@ export interface ServiceOptions {
 export async function createServices(config: Readonly<Config>, options: ServiceOptions): Promise<AppServices> {
   const { logger } = options;
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, logger, onQuery: options.onQuery });
-  const bus = config.redisUrl ? await createRedisBus(config.redisUrl, logger) : createInProcessBus();
+  const bus = config.redisUrl ? await createRedisBus(config.redisUrl, logger, config.jwtSecret) : createInProcessBus();
   const prisma = database.prisma;
   const relay = createOutboxRelay({ prisma, bus, logger, pollIntervalMs: config.pollIntervalMs });
   const domain: DomainDeps = {
@@ -57,7 +60,12 @@ export async function createServices(config: Readonly<Config>, options: ServiceO
     wake: () => jobs.kick(WEBHOOK_DELIVERY_TASK),
     onDelivery: options.onWebhookDelivery,
   });
-  const jobs = createJobRunner(backgroundTasks(domain, config, { webhooks }), { pollIntervalMs: config.pollIntervalMs, logger });
+  const jobs = createJobRunner(backgroundTasks(domain, config, { webhooks }), {
+    pollIntervalMs: config.pollIntervalMs, logger, parkedCounts: () => countParked(domain),
+  });
+  const streamAuthority = createStreamAuthority(prisma, { intervalMs: config.streamAuthCheckMs, now: domain.now, logger });
+  // Revoked API keys and sessions (logout, password change, deactivation) end open streams too.
+  streamAuthority.addCheck((watched) => revokedCredentials(prisma, watched));
   return {
     config,
     logger,
@@ -68,6 +76,8 @@ export async function createServices(config: Readonly<Config>, options: ServiceO
     relay,
     jobs,
     rateLimiter: createRateLimiter(config.rateLimitPerMinute, config.redisUrl),
+    readiness: { ready: false },
+    streamAuthority,
     live: createLiveStatusChanges(prisma, bus, { pollIntervalMs: config.pollIntervalMs }),
     reads: createTenantReads(database),
   };

@@ -12,15 +12,26 @@ import { bearerToken } from './tokens.ts';
  * against the database in one statement that also reads the roles, so revocation (revoked key,
  * logout, password change, deactivated user) takes effect on the next operation.
  */
-export async function authenticateCredential(services: AppServices, authorization: string | null | undefined): Promise<Actor | null> {
+export async function authenticateCredential(services: AppServices, authorization: string | null | undefined): Promise<Authenticated | null> {
   const token = bearerToken(authorization);
   if (!token) return null;
   const prisma = services.database.prisma;
-  if (isApiKeySecret(token)) return authenticateApiKey(prisma, services.config.apiKeyPepper, token);
+  if (isApiKeySecret(token)) {
+    const actor = await authenticateApiKey(prisma, services.config.apiKeyPepper, token);
+    // A key lives until it is revoked: open streams learn of that through revokedCredentials.
+    return actor ? { actor, expiresAt: null } : null;
+  }
   const claims = await services.tokens.verify(token);
   // Every token we issue names its session; one without (or of an unknown session) is not accepted.
   if (!claims?.sessionId) return null;
-  return loadSessionActor(prisma, claims.userId, claims.buyerId, claims.sessionId);
+  const actor = await loadSessionActor(prisma, claims.userId, claims.buyerId, claims.sessionId);
+  return actor ? { actor, expiresAt: claims.expiresAt } : null;
+}
+
+/** Who a credential acts as (roles read now), and when it stops being valid by itself (null: never). */
+export interface Authenticated {
+  readonly actor: Actor;
+  readonly expiresAt: Date | null;
 }
 
 /**
@@ -28,8 +39,8 @@ export async function authenticateCredential(services: AppServices, authorizatio
  * and its actor holds at least one role (a key's roles are the intersection with its owner's).
  */
 export async function isCredentialValid(services: AppServices, authorization: string | null | undefined): Promise<boolean> {
-  const actor = await authenticateCredential(services, authorization);
-  return actor !== null && actor.roles.size > 0;
+  const authenticated = await authenticateCredential(services, authorization);
+  return authenticated !== null && authenticated.actor.roles.size > 0;
 }
 
 /** What a long-lived stream was opened with (structurally what a stream re-check watches). */

@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto';
 import { jwtVerify, SignJWT, errors } from 'jose';
 
 /**
@@ -7,13 +8,25 @@ import { jwtVerify, SignJWT, errors } from 'jose';
 export interface TokenService {
   issue(userId: string, buyerId: string, sessionId?: string): Promise<string>;
   /** Returns the claims, or null for a missing, forged, malformed or expired token. */
-  verify(token: string): Promise<{ userId: string; buyerId: string; sessionId: string | null } | null>;
+  verify(token: string): Promise<VerifiedToken | null>;
 }
+
+export interface VerifiedToken {
+  userId: string;
+  buyerId: string;
+  /** The session (`jti`) the token belongs to; null for a token issued without one. */
+  sessionId: string | null;
+  /** When the token stops being valid: open streams end by then (CONTRACT §10). */
+  expiresAt: Date;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const ISSUER = 'payment-run-gateway';
 
 export function createTokenService(secret: string, ttlSeconds: number): TokenService {
-  const key = new TextEncoder().encode(secret);
+  // Imported once: handing jose raw bytes would import the key again on every sign and verify.
+  const key = createSecretKey(Buffer.from(secret, 'utf8'));
   return {
     issue: (userId, buyerId, sessionId) => {
       const jwt = new SignJWT({ buyer: buyerId })
@@ -27,9 +40,17 @@ export function createTokenService(secret: string, ttlSeconds: number): TokenSer
     },
     async verify(token) {
       try {
-        const { payload } = await jwtVerify(token, key, { issuer: ISSUER, algorithms: ['HS256'] });
+        // A token that never expires is refused (requiredClaims): every credential must age out.
+        const { payload } = await jwtVerify(token, key, { issuer: ISSUER, algorithms: ['HS256'], requiredClaims: ['exp'] });
+        // Ids that are not UUIDs would only fail later, in SQL, as an internal error.
         if (typeof payload.sub !== 'string' || typeof payload.buyer !== 'string') return null;
-        return { userId: payload.sub, buyerId: payload.buyer, sessionId: typeof payload.jti === 'string' ? payload.jti : null };
+        if (!UUID.test(payload.sub) || !UUID.test(payload.buyer) || typeof payload.exp !== 'number') return null;
+        return {
+          userId: payload.sub,
+          buyerId: payload.buyer,
+          sessionId: typeof payload.jti === 'string' ? payload.jti : null,
+          expiresAt: new Date(payload.exp * 1000),
+        };
       } catch (error) {
         if (error instanceof errors.JOSEError) return null;
         throw error;

@@ -61,10 +61,22 @@ export const builder = new SchemaBuilder<{
       operator: ctx.isOperator,
     }),
     // scope-auth's own errors carry no code: answer with the contract's.
-    unauthorizedError: (_parent, ctx) =>
-      ctx.actor || ctx.isOperator
+    unauthorizedError: (_parent, ctx, info) => {
+      // An operator-only field says what is wrong with the operator key, not "Sign in first".
+      const field = info.parentType.getFields()[info.fieldName];
+      const scopes = (field?.extensions?.pothosOptions as { authScopes?: { operator?: boolean } } | undefined)?.authScopes;
+      // (Codes as before: a missing or wrong key is UNAUTHENTICATED, a signed-in user without one
+      // INSUFFICIENT_PERMISSIONS; only the messages now say what is wrong.)
+      if (scopes?.operator && !ctx.isOperator) {
+        if (ctx.operatorKeyGiven) return new DomainError(ErrorCode.UNAUTHENTICATED, 'The x-api-key header is not the operator key');
+        return ctx.actor
+          ? new DomainError(ErrorCode.INSUFFICIENT_PERMISSIONS, 'This operation needs the operator key (header x-api-key); a user sign-in is not enough')
+          : new DomainError(ErrorCode.UNAUTHENTICATED, 'This operation needs the operator key (header x-api-key)');
+      }
+      return ctx.actor || ctx.isOperator
         ? new DomainError(ErrorCode.INSUFFICIENT_PERMISSIONS, 'Your roles do not allow this')
-        : new DomainError(ErrorCode.UNAUTHENTICATED, 'Sign in first (Authorization: Bearer <token>)'),
+        : new DomainError(ErrorCode.UNAUTHENTICATED, 'Sign in first (Authorization: Bearer <token>)');
+    },
   },
 });
 

@@ -18,7 +18,7 @@ function sameSecret(given: string | null | undefined, expected: string | null): 
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** A session token or an API key (src/auth/credentials.ts). */
+/** A session token or an API key (src/auth/credentials.ts): the actor, and when the credential expires. */
 export const authenticate = authenticateCredential;
 
 export function createContextFactory(services: AppServices) {
@@ -26,15 +26,19 @@ export function createContextFactory(services: AppServices) {
     const authorization =
       initial.request?.headers.get('authorization') ??
       (typeof initial.connectionParams?.authorization === 'string' ? initial.connectionParams.authorization : null);
-    const actor = await authenticate(services, authorization);
+    const authenticated = await authenticate(services, authorization);
+    const actor = authenticated?.actor ?? null;
     // A key has its own budget, apart from its owner's interactive use.
-    const caller = actor?.apiKeyId ? `key:${actor.apiKeyId}` : actor ? `user:${actor.userId}` : null;
-    await services.rateLimiter.consume(caller ?? `ip:${initial.req?.socket?.remoteAddress ?? 'unknown'}`);
+    const rateLimitKey = actor?.apiKeyId ? `key:${actor.apiKeyId}` : actor ? `user:${actor.userId}` : `ip:${initial.req?.socket?.remoteAddress ?? 'unknown'}`;
+    await services.rateLimiter.consume(rateLimitKey);
     return {
+      rateLimitKey,
       services,
       actor,
+      credentialExpiresAt: authenticated?.expiresAt ?? null,
       db: actor ? services.domain.tenantDb(actor.buyerId) : null,
       isOperator: sameSecret(initial.request?.headers.get('x-api-key'), services.config.apiKey),
+      operatorKeyGiven: Boolean(initial.request?.headers.get('x-api-key')),
     };
   };
 }

@@ -36,7 +36,7 @@ export function createGatewayYoga(services: AppServices, maskError: (error: unkn
       // Compiled execution for queries: the dashboard's reads return ~1,000 objects and are bound by
       // Node CPU. Mutations and subscriptions keep the reference executor.
       useGraphQlJit({}, { enableIf: (args) => getOperationAST(args.document, args.operationName)?.operation === 'query' }),
-      useIdempotency(domain.prisma, domain.now, maskError),
+      useIdempotency(domain.prisma, domain.now, maskError, { leaseMs: config.idempotencyLeaseMs }),
       ...(config.sandbox ? [] : [disableIntrospection]),
     ],
     logging: {

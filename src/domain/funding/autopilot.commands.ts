@@ -17,10 +17,10 @@
 import { createHash } from 'node:crypto';
 import { PAYABLE_OUTCOMES } from '../payment-run/payable.states.ts';
 import { lockRun } from '../payment-run/payment-run.transitions.ts';
+import { attemptRows, notSetAside } from '../shared/job-attempts.ts';
 import { inTransaction, type DomainDeps, type UnitOfWork } from '../shared/unit-of-work.ts';
 import { moveAttempt, outcomePath } from './authorisation.commands.ts';
 import { receiveFunds, settlePayables } from './execution.commands.ts';
-import { forEachClaim } from './funding.jobs.ts';
 import { BANK_APPROVAL, FUNDING_GROUP_ACTIONS } from './funding.states.ts';
 import { lockAttemptsOfRun, lockGroup } from './funding.store.ts';
 import { startsFrom } from '../shared/state-machine.ts';
@@ -52,6 +52,9 @@ const drawSql = (kind: DrawKind) => `(('x' || substr(md5('${kind}:' || p.id::tex
 export const autopilotFails = (payableId: string, failureRate: number) => autopilotDraw(payableId, 'fail') < failureRate;
 export const autopilotReturns = (payableId: string, returnRate: number) => autopilotDraw(payableId, 'return') < returnRate;
 
+/** Task name under which runs the autopilot fails on are set aside (shared/job-attempts.ts). */
+const AUTOPILOT_ROWS = 'sandbox-autopilot';
+
 interface Candidate { buyer_id: string; payment_run_id: string }
 
 /** Takes every due step of up to `limit` runs; returns how many steps were taken (0: nothing was due). */
@@ -63,17 +66,20 @@ export async function runAutopilot(deps: DomainDeps, config: AutopilotSettings, 
   const cutoff = config.stepDelayMs > 0 ? new Date(now.getTime() - config.stepDelayMs) : null;
   const waited = '($1::timestamptz IS NULL OR updated_at <= $1::timestamptz)';
   const candidates = await deps.prisma.$queryRawUnsafe<Candidate[]>(
-    `SELECT buyer_id, payment_run_id FROM authorisations
+    `SELECT * FROM (SELECT buyer_id, payment_run_id FROM authorisations
       WHERE status::text = ANY($5::text[]) AND ${waited} AND expires_at > $2::timestamptz
      UNION SELECT buyer_id, payment_run_id FROM funding_groups WHERE status::text = ANY($6::text[]) AND ${waited}
      UNION SELECT buyer_id, payment_run_id FROM payables p WHERE status::text = ANY($7::text[]) AND ${waited}
      UNION SELECT buyer_id, payment_run_id FROM payables p
-      WHERE status::text = ANY($8::text[]) AND ${waited} AND ${drawSql('return')} < $3::float8
+      WHERE status::text = ANY($8::text[]) AND ${waited} AND ${drawSql('return')} < $3::float8) due
+     WHERE ${notSetAside('due.payment_run_id', 9, 2)}
      LIMIT $4`,
     cutoff, now, config.returnRate, limit,
     WAITING_ATTEMPTS, FUNDING_GROUP_ACTIONS.receiveFunds.from, PAYABLE_OUTCOMES.COMPLETE.from, PAYABLE_OUTCOMES.RETURN.from,
+    AUTOPILOT_ROWS,
   );
-  return forEachClaim(candidates, (c) =>
+  // A run the autopilot keeps failing on is set aside and parked, not retried every poll.
+  return attemptRows(deps, AUTOPILOT_ROWS, candidates.map((c) => ({ ...c, id: c.payment_run_id })), (c) =>
     inTransaction(deps, c.buyer_id, null, async (uow) => {
       const run = await lockRun(uow, c.payment_run_id, { skipLocked: true });
       return run ? advanceRun(uow, run.id, now, cutoff, config) : 0;

@@ -93,13 +93,16 @@ export async function createPaymentRun(deps: DomainDeps, actor: Actor, input: Cr
   const buyer = await db.buyer.findUnique({ where: { id: actor.buyerId }, select: { supportedCurrencies: true } });
   if (!buyer) throw notFound('Buyer');
   const run = validateCreatePaymentRun(input, buyer);
-  // Fail fast on the common case; the unique index decides races.
-  if (run.paymentRunRef !== null && (await db.paymentRun.findFirst({ where: { paymentRunRef: run.paymentRunRef }, select: { id: true } }))) {
-    throw duplicateRef(run.paymentRunRef);
-  }
-  const id = uuidv7();
+  let created: { id: string };
   try {
-    await inTransaction(deps, actor.buyerId, actor.userId, async (uow) => {
+    // The whole command is one transaction returning its id, so an idempotent retry after a crash
+    // replays it (effect-journal.ts) instead of finding its own run a duplicate.
+    created = await inTransaction(deps, actor.buyerId, actor.userId, async (uow) => {
+      // Fail fast on the common case; the unique index decides races.
+      if (run.paymentRunRef !== null && (await uow.tx.paymentRun.findFirst({ where: { paymentRunRef: run.paymentRunRef }, select: { id: true } }))) {
+        throw duplicateRef(run.paymentRunRef);
+      }
+      const id = uuidv7();
       await uow.tx.paymentRun.create({
         data: {
           id, buyerId: actor.buyerId, paymentRunRef: run.paymentRunRef, tag: run.tag, description: run.description,
@@ -111,13 +114,14 @@ export async function createPaymentRun(deps: DomainDeps, actor: Actor, input: Cr
       const payableIds = await insertPayables(uow, id, run);
       recordCreated(uow, 'PAYMENT_RUN', id, [id], PAYMENT_RUN_ACTIONS.create.to);
       recordCreated(uow, 'PAYABLE', id, payableIds, payableStates.initial);
+      return { id };
     });
   } catch (error) {
     if (run.paymentRunRef !== null && isRefConflict(error)) throw duplicateRef(run.paymentRunRef);
     throw error;
   }
   deps.onWorkQueued();
-  return { id };
+  return created;
 }
 
 /** At least one id, each named once; malformed ids answer like unknown ones. */
@@ -216,14 +220,18 @@ export async function confirmPaymentRun(deps: DomainDeps, actor: Actor, paymentR
 }
 
 export async function verifyPaymentRunChallenge(deps: DomainDeps, actor: Actor, paymentRunId: string, code: string): Promise<{ id: string }> {
-  const failure = await inTransaction(deps, actor.buyerId, actor.userId, async (uow): Promise<DomainError | null> => {
+  // The refusal is returned as plain data (not thrown: the wrong-code count must commit), so an
+  // idempotent retry can replay it from the effect journal.
+  type Refusal = { code: ErrorCode; message: string; extensions: Record<string, unknown> };
+  const plain = (error: DomainError): Refusal => ({ code: error.code, message: error.message, extensions: { ...error.extensions } });
+  const failure = await inTransaction(deps, actor.buyerId, actor.userId, async (uow): Promise<Refusal | null> => {
     const run = await lockRunOrThrow(uow, paymentRunId);
     enforce(canVerifyPaymentRunChallenge(actor, run));
     if (run.challengeExpiresAt === null || deps.now() >= run.challengeExpiresAt) {
       await failChallenge(uow, run, CHALLENGE_EXPIRED);
-      return new DomainError(ErrorCode.INVALID_STATE, 'The SCA challenge expired; restart the payment run', {
+      return plain(new DomainError(ErrorCode.INVALID_STATE, 'The SCA challenge expired; restart the payment run', {
         currentStatus: PAYMENT_RUN_ACTIONS.expireChallenge.to,
-      });
+      }));
     }
     if (await deps.oneTimeCodes.verify(actor.userId, 'PAYMENT_RUN_CHALLENGE', code)) {
       await moveRunWithPayables(uow, run, PAYMENT_RUN_ACTIONS.passChallenge.to, 'pass an SCA challenge', NO_CHALLENGE);
@@ -232,11 +240,11 @@ export async function verifyPaymentRunChallenge(deps: DomainDeps, actor: Actor, 
     const attemptsRemaining = Math.max(0, (run.challengeAttemptsRemaining ?? 1) - 1);
     if (attemptsRemaining === 0) await failChallenge(uow, run, 'Too many wrong SCA codes');
     else await touchRun(uow, run.id, { challengeAttemptsRemaining: attemptsRemaining });
-    return new DomainError(ErrorCode.SCA_CHALLENGE_INVALID, 'Wrong SCA code', {
+    return plain(new DomainError(ErrorCode.SCA_CHALLENGE_INVALID, 'Wrong SCA code', {
       attemptsRemaining, currentStatus: attemptsRemaining === 0 ? PAYMENT_RUN_ACTIONS.failChallenge.to : run.status,
-    });
+    }));
   });
-  if (failure) throw failure;
+  if (failure) throw new DomainError(failure.code, failure.message, failure.extensions);
   return { id: paymentRunId };
 }
 
@@ -245,7 +253,7 @@ export async function restartPaymentRun(deps: DomainDeps, actor: Actor, paymentR
     const run = await lockRunOrThrow(uow, paymentRunId);
     enforce(canRestartPaymentRun(actor, run, run));
     await moveRunWithPayables(uow, run, PAYMENT_RUN_ACTIONS.restart.to, 'restart a payment run', {
-      confirmedById: actor.userId, ...freshChallenge(deps.now()),
+      confirmedById: actor.userId, ...freshChallenge(deps.now()), restartCount: run.restartCount + 1,
     });
     return { id: run.id };
   });

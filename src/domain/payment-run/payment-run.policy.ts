@@ -71,10 +71,20 @@ export function canVerifyPaymentRunChallenge(actor: Actor, run: RunFacts): Domai
 }
 
 /** A restart issues a new challenge to the restarting controller: the same rules as confirming. */
-export function canRestartPaymentRun(actor: Actor, run: RunFacts, buyer: BuyerFacts): DomainError | null {
+/** CONTRACT §7: a run may be restarted 3 times; after that it can only be cancelled. */
+export const MAX_RESTARTS_PER_RUN = 3;
+
+export function canRestartPaymentRun(actor: Actor, run: RunFacts & { readonly restartCount?: number }, buyer: BuyerFacts): DomainError | null {
   const enrolment = scaFor(PAYMENT_RUN_ACTIONS.restart, actor);
   if (enrolment) return enrolment;
-  return checkStart(PAYMENT_RUN_ACTIONS.restart, run.status, 'restart a payment run') ?? dualControl(actor, run, buyer);
+  const state = checkStart(PAYMENT_RUN_ACTIONS.restart, run.status, 'restart a payment run');
+  if (state) return state;
+  if ((run.restartCount ?? 0) >= MAX_RESTARTS_PER_RUN) {
+    return new DomainError(ErrorCode.SCA_ATTEMPTS_EXHAUSTED, `This payment run was restarted ${MAX_RESTARTS_PER_RUN} times; it can only be cancelled`, {
+      currentStatus: run.status,
+    });
+  }
+  return dualControl(actor, run, buyer);
 }
 
 export function canCancelPaymentRun(run: RunFacts): DomainError | null {

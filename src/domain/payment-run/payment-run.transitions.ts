@@ -26,6 +26,8 @@ export interface LockedRun {
   readonly confirmedById: string | null;
   readonly challengeExpiresAt: Date | null;
   readonly challengeAttemptsRemaining: number | null;
+  /** restartPaymentRun calls so far (CONTRACT §7: at most 3). */
+  readonly restartCount: number;
   readonly totalAmount: bigint;
   readonly payableCount: number;
   readonly requireDualControl: boolean;
@@ -37,6 +39,7 @@ export interface RunChanges {
   confirmedById?: string | null;
   challengeExpiresAt?: Date | null;
   challengeAttemptsRemaining?: number | null;
+  restartCount?: number;
   totalAmount?: bigint;
   payableCount?: number;
 }
@@ -58,6 +61,7 @@ interface RunRow {
   confirmed_by_id: string | null;
   challenge_expires_at: Date | string | null;
   challenge_attempts_remaining: number | null;
+  restart_count: number;
   total_amount: bigint | number | string;
   payable_count: number;
   require_dual_control: boolean;
@@ -72,7 +76,7 @@ export async function lockRun(uow: UnitOfWork, id: string, options: { skipLocked
   if (!isUuid(id)) return null;
   const rows = await uow.tx.$queryRawUnsafe<RunRow[]>(
     `SELECT r.id, r.buyer_id, r.status::text AS status, r.currency::text AS currency, r.created_by_id, r.confirmed_by_id,
-            r.challenge_expires_at, r.challenge_attempts_remaining, r.total_amount, r.payable_count, b.require_dual_control
+            r.challenge_expires_at, r.challenge_attempts_remaining, r.restart_count, r.total_amount, r.payable_count, b.require_dual_control
        FROM payment_runs r JOIN buyers b ON b.id = r.buyer_id
       WHERE r.id = $1::uuid AND r.buyer_id = $2::uuid
       FOR UPDATE OF r${options.skipLocked ? ' SKIP LOCKED' : ''}`,
@@ -90,6 +94,7 @@ export async function lockRun(uow: UnitOfWork, id: string, options: { skipLocked
     confirmedById: row.confirmed_by_id,
     challengeExpiresAt: row.challenge_expires_at === null ? null : new Date(row.challenge_expires_at),
     challengeAttemptsRemaining: row.challenge_attempts_remaining === null ? null : Number(row.challenge_attempts_remaining),
+    restartCount: Number(row.restart_count),
     totalAmount: BigInt(row.total_amount),
     payableCount: Number(row.payable_count),
     requireDualControl: row.require_dual_control,

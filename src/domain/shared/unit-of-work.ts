@@ -3,6 +3,7 @@ import type { TenantDb } from '../../db/tenant.ts';
 import { writeAuditEvent, type AuditAction, type AuditTarget } from '../audit/audit.ts';
 import { recomputeDerived } from '../funding/funding.recompute.ts';
 import type { PayeeCheck, OneTimeCodes } from '../ports.ts';
+import { journalStep } from './effect-journal.ts';
 import { appendStatusChanges, type StatusChangeInput } from './event-log-writer.ts';
 
 /** The transaction client Prisma hands to an interactive transaction. */
@@ -72,6 +73,9 @@ export async function inTransaction<T>(
 ): Promise<T> {
   const actorId = typeof actingAs === 'string' ? actingAs : (actingAs?.userId ?? null);
   const apiKeyId = typeof actingAs === 'object' ? (actingAs?.apiKeyId ?? null) : null;
+  // Under an idempotency-ref, a transaction an earlier (crashed) attempt committed is not run again.
+  const step = journalStep<T>();
+  if (step?.replayed) return step.value;
   let logged = 0;
   const result = await deps.tenantDb(buyerId).$transaction(async (tx) => {
     const changes: StatusChangeInput[] = [];
@@ -111,6 +115,7 @@ export async function inTransaction<T>(
     const value = await work(uow);
     await uow.settle();
     await appendStatusChanges(tx, buyerId, actorId, changes);
+    if (step) await step.record(tx, value);
     logged = changes.length;
     return value;
   }, TX_OPTIONS);

@@ -2,6 +2,7 @@ import { brandWithType } from '@pothos/core';
 import { DomainError, ErrorCode, FieldError, notFound } from '../../domain/shared/errors.ts';
 import { EntityType } from '../../domain/shared/statuses.ts';
 import { decodeLogCursor, encodeLogCursor, type LoggedStatusChange } from '../../events/event-log.ts';
+import { guardStream, REVOKED } from '../../events/stream-authority.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
 import { encodeGlobalId, idOf } from '../ids.ts';
@@ -124,13 +125,22 @@ builder.subscriptionField('statusChanged', (t) =>
     subscribe: async (_root, args, ctx) => {
       const afterSeq = parseLogCursor(args.after);
       const paymentRunId = await runFilter(ctx, args.paymentRunId);
-      return ctx.services.live.stream({
+      const stream = ctx.services.live.stream({
         buyerId: ctx.actor!.buyerId,
         afterSeq,
         paymentRunId,
         entityTypes: args.entityTypes,
       });
+      // The stream ends (UNAUTHENTICATED, then complete) once the token expires or the user is
+      // removed or loses every role (CONTRACT §10).
+      const { userId, buyerId } = ctx.actor!;
+      return guardStream(stream, ctx.services.streamAuthority, {
+        userId, buyerId, expiresAt: ctx.credentialExpiresAt, apiKeyId: ctx.actor!.apiKeyId ?? null, sessionId: ctx.actor!.sessionId ?? null,
+      });
     },
-    resolve: (change) => change,
+    resolve: (change) => {
+      if (change === REVOKED) throw new DomainError(ErrorCode.UNAUTHENTICATED, 'Your sign-in no longer allows this subscription; sign in again and resubscribe');
+      return change;
+    },
   }),
 );

@@ -51,6 +51,9 @@ builder.mutationFields((t) => ({
     args: { email: t.arg.string(), password: t.arg.string() },
     resolve: async (_root, { email, password }, ctx) => {
       const { services } = ctx;
+      // The request's own point covers one login; every further (aliased) login field counts too.
+      ctx.loginFields = (ctx.loginFields ?? 0) + 1;
+      if (ctx.loginFields > 1) await services.rateLimiter.consume(ctx.rateLimitKey);
       const { user, sessionId } = await login(services.domain, email, password, { ttlSeconds: services.config.jwtTtlSeconds });
       // The rest of this response is read as the user who just signed in.
       ctx.actor = await services.reads.actor(user.id, user.buyerId);
