@@ -8,7 +8,6 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { settlePayables } from '../src/domain/funding/execution.commands.ts';
-import { recomputeDerived } from '../src/domain/funding/funding.recompute.ts';
 import { lockRun } from '../src/domain/payment-run/payment-run.transitions.ts';
 import { inTransaction } from '../src/domain/shared/unit-of-work.ts';
 import { benchApp, benchBuyer, gbpPayables, gql } from './support.ts';
@@ -91,8 +90,8 @@ export async function run(): Promise<Record<string, string>> {
     // 1. Every payable COMPLETED in one transaction (what the sandbox autopilot does), then the burst.
     await inTransaction(app.services.domain, buyerId, null, async (uow) => {
       await lockRun(uow, rawId(runId));
+      // The unit of work re-derives batches, groups and run before commit.
       await settlePayables(uow, rawId(runId), payableIds, 'COMPLETE');
-      await recomputeDerived(uow, { runId: rawId(runId), wholeRun: true });
     });
     const committed = Date.now();
     const headAfter = await app.services.domain.prisma.buyer.findUniqueOrThrow({ where: { id: buyerId } });

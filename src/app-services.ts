@@ -5,10 +5,12 @@ import type { DomainDeps } from './domain/shared/unit-of-work.ts';
 import type { LiveStatusChanges } from './events/live-stream.ts';
 import type { OutboxRelay } from './events/outbox-relay.ts';
 import type { EventBus } from './events/pubsub.ts';
+import type { StreamAuthority } from './events/stream-authority.ts';
 import type { RateLimiter } from './graphql/limits.ts';
 import type { JobRunner } from './jobs/job-runner.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './observability/metrics.ts';
+import type { TenantReads } from './reads/tenant-reads.ts';
 
 /** Long-lived services of one gateway instance, shared by every request. */
 export interface AppServices {
@@ -23,4 +25,10 @@ export interface AppServices {
   readonly rateLimiter: RateLimiter;
   readonly live: LiveStatusChanges;
   readonly metrics: Metrics;
+  /** Reads bound to one buyer, for the GraphQL layer. */
+  readonly reads: TenantReads;
+  /** Re-checks the credentials of open streams (CONTRACT §10). */
+  readonly streamAuthority: StreamAuthority;
+  /** /ready answers 200 only while true (set by App.start / markReady, cleared by stop). */
+  readonly readiness: { ready: boolean };
 }

@@ -14,8 +14,12 @@ export interface App {
   readonly server: Server;
   /** The separate /metrics listener when METRICS_PORT is set. */
   readonly metricsServer: Server | null;
-  /** Listens on config.port (0 → any free port); resolves with the URL of /graphql. */
-  start(): Promise<string>;
+  /**
+   * Listens on config.port (0 → any free port); resolves with the URL of /graphql. With
+   * `ready: false`, /ready answers 503 until markReady() (work that must finish first, e.g. a seed).
+   */
+  start(options?: { ready?: boolean }): Promise<string>;
+  markReady(): void;
   /** Graceful: stop accepting, finish in-flight requests, close sockets, jobs, pub/sub and database. */
   stop(): Promise<void>;
 }
@@ -48,7 +52,10 @@ export async function buildApp(config: Readonly<Config>, options: BuildAppOption
     services,
     server,
     metricsServer,
-    async start() {
+    markReady() {
+      services.readiness.ready = true;
+    },
+    async start(startOptions = {}) {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => resolve());
@@ -60,6 +67,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildAppOption
         });
       }
       started = true;
+      services.readiness.ready = startOptions.ready ?? true;
       services.relay.start();
       if (config.runJobs) services.jobs.start();
       const { port } = server.address() as AddressInfo;
@@ -69,6 +77,11 @@ export async function buildApp(config: Readonly<Config>, options: BuildAppOption
       if (started) {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
+        services.readiness.ready = false;
+        // End every event stream (SSE responses complete, WS ones too) rather than letting the
+        // grace timer below cut their connections.
+        const ended = services.live.endAll();
+        if (ended) logger.info({ streams: ended }, 'event streams ended');
         await ws.close();
         // In-flight requests get a grace period, then their connections are cut.
         const grace = setTimeout(() => server.closeAllConnections(), 10_000);
@@ -76,6 +89,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildAppOption
         clearTimeout(grace);
         if (metricsServer) await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
       }
+      services.streamAuthority.stop();
       await services.jobs.stop();
       await services.relay.stop();
       await services.bus.close();

@@ -1,4 +1,4 @@
-import { hkdfSync, randomBytes } from 'node:crypto';
+import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { defaultLogFormat, type LogFormat } from './logger.ts';
 
 /** Environment parsed once into a frozen, typed object. Bad values stop the process with a clear message. */
@@ -13,6 +13,8 @@ export interface Config {
   apiKey: string | null;
   jwtSecret: string;
   jwtTtlSeconds: number;
+  /** Server-side key of the HMAC that API-key secrets are stored as (API_KEY_PEPPER). */
+  apiKeyPepper: string;
   sandbox: boolean;
   /** Seed a demo buyer on first start (default: on in embedded mode). */
   seedDemo: boolean;
@@ -33,6 +35,12 @@ export interface Config {
   rateLimitPerMinute: number;
   /** Serve /metrics on this port only (null: on the main port, beside /graphql). */
   metricsPort: number | null;
+  /** An idempotency claim's lease: after a crash its ref is free again within this (CONTRACT §12). */
+  idempotencyLeaseMs: number;
+  /** Operations one graphql-ws socket may run at once; more answer RATE_LIMITED. */
+  maxSubscriptionsPerSocket: number;
+  /** How often open streams re-check their credential (token expiry, user, roles); at most 60 s. */
+  streamAuthCheckMs: number;
   /** Worst-case score of one operation (page sizes multiplied through nesting); see docs/limits.md. */
   maxQueryCost: number;
   maxQueryDepth: number;
@@ -190,6 +198,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   if (!sandbox && !jwtSecret) throw new ConfigError('JWT_SECRET is required when SANDBOX=false');
   if (!sandbox && !apiKey) throw new ConfigError('API_KEY is required when SANDBOX=false');
   if (jwtSecret && jwtSecret.length < 32) throw new ConfigError('JWT_SECRET must be at least 32 characters');
+  if (env.API_KEY_PEPPER && env.API_KEY_PEPPER.length < 32) throw new ConfigError('API_KEY_PEPPER must be at least 32 characters');
+  // A random secret means tokens die with the process: fine for a sandbox, never for production.
+  const effectiveJwtSecret = jwtSecret ?? randomBytes(32).toString('hex');
 
   return Object.freeze({
     port: int(env, 'PORT', 4000, 0, 65535),
@@ -199,8 +210,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     // In sandbox a missing key gets a documented default so the demo works out of the box.
     apiKey: apiKey ?? (sandbox ? 'sandbox-operator-key' : null),
-    // A random secret means tokens die with the process: fine for a sandbox, never for production.
-    jwtSecret: jwtSecret ?? randomBytes(32).toString('hex'),
+    jwtSecret: effectiveJwtSecret,
+    // Unset: derived from JWT_SECRET (required outside the sandbox), so keys survive restarts with it.
+    apiKeyPepper: env.API_KEY_PEPPER || createHmac('sha256', effectiveJwtSecret).update('api-key-pepper').digest('hex'),
     jwtTtlSeconds: int(env, 'JWT_TTL_SECONDS', 8 * 3600, 60),
     sandbox,
     seedDemo: bool(env, 'SEED_DEMO', databaseUrl === null),
@@ -219,6 +231,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     maxRequestBytes: int(env, 'MAX_REQUEST_BYTES', 16 * 1024 * 1024, 1024),
     rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 1200, 0),
     metricsPort: env.METRICS_PORT ? int(env, 'METRICS_PORT', 0, 0, 65535) : null,
+    idempotencyLeaseMs: int(env, 'IDEMPOTENCY_LEASE_MS', 30_000, 500),
+    maxSubscriptionsPerSocket: int(env, 'MAX_SUBSCRIPTIONS_PER_SOCKET', 100, 1),
+    streamAuthCheckMs: int(env, 'STREAM_AUTH_CHECK_MS', 30_000, 50, 60_000),
     maxQueryCost: int(env, 'MAX_QUERY_COST', 100_000, 1),
     maxQueryDepth: int(env, 'MAX_QUERY_DEPTH', 12, 1),
     maxQueryAliases: int(env, 'MAX_QUERY_ALIASES', 20, 0),

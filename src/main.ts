@@ -17,11 +17,25 @@ const tracing = config.otlpEndpoint ? await startTracing({ serviceName: config.s
 const { buildApp } = await import('./app.ts');
 const { seedDemo } = await import('./sandbox/demo-seed.ts');
 
-const app = await buildApp(config);
+let app;
+try {
+  app = await buildApp(config);
+} catch (error) {
+  // A setting that only fails on use (an unreachable DATABASE_URL) is still a configuration error.
+  if (error instanceof ConfigError) {
+    console.error(`Configuration error: ${error.message}`);
+    process.exit(1);
+  }
+  throw error;
+}
 const { logger } = app.services;
-const url = await app.start();
+// Ready means ready: with a demo seed, /ready answers 503 until the demo users can sign in.
+const url = await app.start({ ready: !config.seedDemo });
 logger.info({ url, database: app.services.database.kind, pubsub: app.services.bus.kind, sandbox: config.sandbox, tracing: Boolean(tracing) }, 'gateway listening');
-if (config.seedDemo) await seedDemo(app.services, url);
+if (config.seedDemo) {
+  await seedDemo(app.services, url);
+  app.markReady();
+}
 
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -3,10 +3,13 @@ import { createTokenService } from './auth/tokens.ts';
 import type { Config } from './config.ts';
 import { openDatabase } from './db/database.ts';
 import { createTenantDbFactory } from './db/tenant.ts';
+import { countParked } from './domain/shared/job-attempts.ts';
 import type { DomainDeps } from './domain/shared/unit-of-work.ts';
 import { createLiveStatusChanges } from './events/live-stream.ts';
 import { createOutboxRelay } from './events/outbox-relay.ts';
 import { createInProcessBus, createRedisBus } from './events/pubsub.ts';
+import { createStreamAuthority } from './events/stream-authority.ts';
+import { revokedCredentials } from './auth/credentials.ts';
 import { createRateLimiter } from './graphql/limits.ts';
 import { encodeGlobalId } from './graphql/ids.ts';
 import { createWebhookDeliverer, type WebhookDeliveryOutcome } from './domain/webhook/webhook.delivery.ts';
@@ -16,6 +19,9 @@ import { backgroundTasks, VALIDATION_TASK, WEBHOOK_DELIVERY_TASK } from './jobs/
 import type { Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
+import { createTenantReads } from './reads/tenant-reads.ts';
+import { sandboxPayeeCheck } from './sandbox/confirmation-of-payee.ts';
+import { sandboxOneTimeCodes } from './sandbox/sca.ts';
 
 export interface ServiceOptions {
   logger: Logger;
@@ -30,7 +36,7 @@ export interface ServiceOptions {
 export async function createServices(config: Readonly<Config>, options: ServiceOptions): Promise<AppServices> {
   const { logger } = options;
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, logger, onQuery: options.onQuery });
-  const bus = config.redisUrl ? await createRedisBus(config.redisUrl, logger) : createInProcessBus();
+  const bus = config.redisUrl ? await createRedisBus(config.redisUrl, logger, config.jwtSecret) : createInProcessBus();
   const prisma = database.prisma;
   const metrics = createGatewayMetrics(prisma, logger);
   const relay = createOutboxRelay({ prisma, bus, logger, pollIntervalMs: config.pollIntervalMs, onFailure: metrics.onJobFailure });
@@ -39,6 +45,9 @@ export async function createServices(config: Readonly<Config>, options: ServiceO
     tenantDb: createTenantDbFactory(prisma),
     now: options.now ?? (() => new Date()),
     sandbox: config.sandbox,
+    // The providers behind the domain's ports (src/domain/ports.ts): sandbox ones in this gateway.
+    payeeCheck: sandboxPayeeCheck,
+    oneTimeCodes: sandboxOneTimeCodes,
     onCommitted: () => {
       relay.kick();
       jobs.kick(WEBHOOK_DELIVERY_TASK);
@@ -57,7 +66,12 @@ export async function createServices(config: Readonly<Config>, options: ServiceO
       options.onWebhookDelivery?.(outcome);
     },
   });
-  const jobs = createJobRunner(backgroundTasks(domain, config, { webhooks }), { pollIntervalMs: config.pollIntervalMs, logger, onFailure: metrics.onJobFailure });
+  const jobs = createJobRunner(backgroundTasks(domain, config, { webhooks }), {
+    pollIntervalMs: config.pollIntervalMs, logger, parkedCounts: () => countParked(domain), onFailure: metrics.onJobFailure,
+  });
+  const streamAuthority = createStreamAuthority(prisma, { intervalMs: config.streamAuthCheckMs, now: domain.now, logger });
+  // Revoked API keys and sessions (logout, password change, deactivation) end open streams too.
+  streamAuthority.addCheck((watched) => revokedCredentials(prisma, watched));
   return {
     config,
     logger,
@@ -68,8 +82,11 @@ export async function createServices(config: Readonly<Config>, options: ServiceO
     relay,
     jobs,
     rateLimiter: createRateLimiter(config.rateLimitPerMinute, config.redisUrl),
+    readiness: { ready: false },
+    streamAuthority,
     live: createLiveStatusChanges(prisma, bus, { pollIntervalMs: config.pollIntervalMs }),
     metrics,
+    reads: createTenantReads(database),
   };
 }
 

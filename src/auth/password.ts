@@ -10,10 +10,50 @@ const R = 8;
 const P = 1;
 const KEY_LENGTH = 32;
 
+/**
+ * Hashing is the one CPU lever an anonymous caller holds (every `login` costs a hash). At most
+ * MAX_CONCURRENT_HASHES run at once, in libuv's pool, never on the event loop; others wait in a
+ * queue of at most MAX_QUEUED_HASHES, beyond which a hash is refused at once (the caller answers
+ * RATE_LIMITED). So a flood of logins costs at most this many cores, and other requests keep theirs.
+ */
+export const MAX_CONCURRENT_HASHES = 2;
+export const MAX_QUEUED_HASHES = 200;
+
+export class HashingBusy extends Error {
+  constructor() {
+    super('Too many password checks in progress');
+    this.name = 'HashingBusy';
+  }
+}
+
+let active = 0;
+let highWater = 0;
+const waiting: (() => void)[] = [];
+
+/** Diagnostics (tests, metrics): hashes running now and the most ever run at once. */
+export const hashingStats = () => ({ active, queued: waiting.length, highWater });
+
+async function withHashSlot<T>(work: () => Promise<T>): Promise<T> {
+  if (active >= MAX_CONCURRENT_HASHES) {
+    if (waiting.length >= MAX_QUEUED_HASHES) throw new HashingBusy();
+    await new Promise<void>((resolve) => waiting.push(resolve));
+  } else {
+    active += 1;
+  }
+  highWater = Math.max(highWater, active);
+  try {
+    return await work();
+  } finally {
+    const next = waiting.shift();
+    if (next) next(); // the slot passes straight to the next waiter
+    else active -= 1;
+  }
+}
+
 function scrypt(password: string, salt: Buffer, keyLength: number, options: ScryptOptions): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
+  return withHashSlot(() => new Promise((resolve, reject) =>
     scryptCallback(password, salt, keyLength, options, (error, key) => (error ? reject(error) : resolve(key))),
-  );
+  ));
 }
 
 export async function hashPassword(password: string): Promise<string> {

@@ -1,30 +1,56 @@
+import { createSecretKey } from 'node:crypto';
 import { jwtVerify, SignJWT, errors } from 'jose';
 
-/** Bearer tokens carry only who the user is; roles are read fresh from the database per operation. */
+/**
+ * Bearer tokens carry only who the user is and which session (`jti`) they belong to; roles are read
+ * fresh from the database per operation, in the same query that checks the session is not revoked.
+ */
 export interface TokenService {
-  issue(userId: string, buyerId: string): Promise<string>;
-  /** Returns the user id, or null for a missing, forged, malformed or expired token. */
-  verify(token: string): Promise<{ userId: string; buyerId: string } | null>;
+  issue(userId: string, buyerId: string, sessionId?: string): Promise<string>;
+  /** Returns the claims, or null for a missing, forged, malformed or expired token. */
+  verify(token: string): Promise<VerifiedToken | null>;
 }
+
+export interface VerifiedToken {
+  userId: string;
+  buyerId: string;
+  /** The session (`jti`) the token belongs to; null for a token issued without one. */
+  sessionId: string | null;
+  /** When the token stops being valid: open streams end by then (CONTRACT §10). */
+  expiresAt: Date;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const ISSUER = 'payment-run-gateway';
 
 export function createTokenService(secret: string, ttlSeconds: number): TokenService {
-  const key = new TextEncoder().encode(secret);
+  // Imported once: handing jose raw bytes would import the key again on every sign and verify.
+  const key = createSecretKey(Buffer.from(secret, 'utf8'));
   return {
-    issue: (userId, buyerId) =>
-      new SignJWT({ buyer: buyerId })
+    issue: (userId, buyerId, sessionId) => {
+      const jwt = new SignJWT({ buyer: buyerId })
         .setProtectedHeader({ alg: 'HS256' })
         .setSubject(userId)
         .setIssuer(ISSUER)
         .setIssuedAt()
-        .setExpirationTime(`${ttlSeconds}s`)
-        .sign(key),
+        .setExpirationTime(`${ttlSeconds}s`);
+      if (sessionId) jwt.setJti(sessionId);
+      return jwt.sign(key);
+    },
     async verify(token) {
       try {
-        const { payload } = await jwtVerify(token, key, { issuer: ISSUER, algorithms: ['HS256'] });
+        // A token that never expires is refused (requiredClaims): every credential must age out.
+        const { payload } = await jwtVerify(token, key, { issuer: ISSUER, algorithms: ['HS256'], requiredClaims: ['exp'] });
+        // Ids that are not UUIDs would only fail later, in SQL, as an internal error.
         if (typeof payload.sub !== 'string' || typeof payload.buyer !== 'string') return null;
-        return { userId: payload.sub, buyerId: payload.buyer };
+        if (!UUID.test(payload.sub) || !UUID.test(payload.buyer) || typeof payload.exp !== 'number') return null;
+        return {
+          userId: payload.sub,
+          buyerId: payload.buyer,
+          sessionId: typeof payload.jti === 'string' ? payload.jti : null,
+          expiresAt: new Date(payload.exp * 1000),
+        };
       } catch (error) {
         if (error instanceof errors.JOSEError) return null;
         throw error;

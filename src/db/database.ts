@@ -1,3 +1,4 @@
+import { ConfigError } from '../config.ts';
 import { mkdir } from 'node:fs/promises';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
@@ -52,7 +53,15 @@ async function openPostgres(url: string, { logger, poolSize = 10, onQuery }: Ope
   }
   pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection failed'));
 
-  const connection = await pool.connect();
+  let connection: pg.PoolClient;
+  try {
+    connection = await pool.connect();
+  } catch (error) {
+    await pool.end().catch(() => {});
+    // The usual cause is the setting itself (host, port, user, database name): say so in one line.
+    const where = new URL(url);
+    throw new ConfigError(`DATABASE_URL: cannot connect to ${where.hostname}:${where.port || 5432}${where.pathname} (${(error as Error).message || (error as NodeJS.ErrnoException).code})`);
+  }
   try {
     const runner: SqlRunner = {
       query: async (sql, params) => (await connection.query(sql, params)).rows,

@@ -9,6 +9,7 @@ import type { PrismaClient } from '../generated/prisma/client.ts';
  */
 const TENANT_MODELS = new Set([
   'User', 'LinkedAccount', 'PaymentRun', 'Payable', 'FundingGroup', 'Batch', 'Authorisation', 'StatusChange',
+  'ApiKey', 'AuditEvent', 'UserSession',
   'WebhookEndpoint', 'WebhookDelivery',
 ]);
 

@@ -11,6 +11,8 @@ import type { EventBus } from './pubsub.ts';
 export interface HeadWatcher {
   /** `onHead` receives committed heads of the buyer's log (possibly ones it already knows). */
   watch(buyerId: string, onHead: (head: bigint) => void): () => void;
+  /** Reads the heads now (coalesced with any read in flight): a bus hint said the log may have grown. */
+  refresh(): void;
 }
 
 const SAFETY_NET_MS = 15_000;
@@ -54,6 +56,7 @@ export function createHeadWatcher(db: RawSql, bus: EventBus, pollIntervalMs: num
   bus.onResync(() => void check());
 
   return {
+    refresh: () => void check(),
     watch(buyerId, onHead) {
       let set = watchers.get(buyerId);
       if (!set) {

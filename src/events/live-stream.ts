@@ -31,6 +31,8 @@ export interface LiveStatusChanges {
   stream(options: StreamOptions): AsyncGenerator<LoggedStatusChange>;
   /** Streams of this instance that are live (subscribed to the bus, head read): diagnostics, tests, bench. */
   readonly open: number;
+  /** Ends every stream of this instance (shutdown): each completes as if its client had left. Returns how many. */
+  endAll(): number;
 }
 
 export interface LiveOptions {
@@ -92,6 +94,13 @@ export function createLiveStatusChanges(prisma: PrismaClient, bus: EventBus, opt
     };
 
     const unsubscribe = await bus.subscribe(buyerId, (changes) => {
+      // The bus is a hint: rows are taken only when every one is this buyer's and in sequence
+      // order. Anything else (unverified, mis-tagged, unordered) may not move the head or take a
+      // sequence number: the stream asks the log how far it really is and reads from there.
+      if (changes === 'hint' || !changes.every((c, i) => c.buyerId === buyerId && c.seq > 0n && (i === 0 || c.seq > changes[i - 1]!.seq))) {
+        heads.refresh();
+        return;
+      }
       const last = changes[changes.length - 1];
       if (!last) return;
       if (pending.length + changes.length > MAX_PENDING) pending = []; // re-read from the log instead
@@ -163,19 +172,37 @@ export function createLiveStatusChanges(prisma: PrismaClient, bus: EventBus, opt
     }
   }
 
+  const controllers = new Set<AbortController>();
   return {
     get open() {
       return open;
+    },
+    endAll() {
+      const count = controllers.size;
+      for (const controller of [...controllers]) controller.abort();
+      return count;
     },
     stream(options) {
       // An async generator cannot be stopped while it awaits: return() would queue behind the
       // pending next() until another event arrives, so an idle subscriber that went away would
       // keep its listener. Aborting first wakes it, so return() takes effect at once.
       const controller = new AbortController();
+      controllers.add(controller);
+      const release = () => controllers.delete(controller);
+      controller.signal.addEventListener('abort', release);
       const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
       const inner = generate(options, signal);
       const iterator: AsyncGenerator<LoggedStatusChange> = {
-        next: () => inner.next(),
+        next: () => inner.next().then(
+          (result) => {
+            if (result.done) release();
+            return result;
+          },
+          (error: unknown) => {
+            release();
+            throw error;
+          },
+        ),
         return: (value) => {
           controller.abort();
           return inner.return(value);

@@ -1,3 +1,4 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Redis } from 'ioredis';
 import type { Logger } from '../logger.ts';
@@ -19,7 +20,12 @@ export interface EventBus {
   close(): Promise<void>;
 }
 
-export type BusListener = (changes: LoggedStatusChange[]) => void;
+/**
+ * Rows a bus message carried (verified: published by a gateway of this deployment for this
+ * buyer), or 'hint' for a message that could not be verified: it says at most "the log may have
+ * grown", and the listener reads the log instead of trusting it.
+ */
+export type BusListener = (changes: LoggedStatusChange[] | 'hint') => void;
 
 export function createInProcessBus(): EventBus {
   const emitter = new EventEmitter();
@@ -53,6 +59,36 @@ const toWire = (c: LoggedStatusChange): WireChange => ({ ...c, seq: c.seq.toStri
 const fromWire = (c: WireChange): LoggedStatusChange => ({ ...c, seq: BigInt(c.seq), occurredAt: new Date(c.occurredAt) });
 
 /**
+ * Anyone who can reach Redis can publish on a buyer's channel, so a message is only believed when
+ * it carries an HMAC (key derived from the deployment's JWT secret, which every instance shares)
+ * over its channel and body: `v1.<base64url signature>.<body>`. Anything else is a hint.
+ */
+export function createBusSigner(secret: string) {
+  const key = createHmac('sha256', secret).update('gateway bus messages v1').digest();
+  const sign = (channel: string, body: string) => createHmac('sha256', key).update(channel).update('\n').update(body).digest();
+  return {
+    seal: (channel: string, body: string) => `v1.${sign(channel, body).toString('base64url')}.${body}`,
+    /** The body if the message is sealed for this channel, else null. */
+    open(channel: string, message: string): string | null {
+      const match = /^v1\.([A-Za-z0-9_-]{43})\.([\s\S]*)$/.exec(message);
+      if (!match) return null;
+      const given = Buffer.from(match[1]!, 'base64url');
+      const expected = sign(channel, match[2]!);
+      return given.length === expected.length && timingSafeEqual(given, expected) ? match[2]! : null;
+    },
+  };
+}
+
+function parseChanges(body: string): LoggedStatusChange[] | null {
+  try {
+    const rows = (JSON.parse(body) as WireChange[]).map(fromWire);
+    return Array.isArray(rows) && rows.every((row) => typeof row.buyerId === 'string') ? rows : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Redis pub/sub with the subscriptions managed here rather than by ioredis, because ioredis emits
  * `ready` before its automatic re-SUBSCRIBE is acknowledged: a resync fired then could read the
  * head just before a commit whose message arrives before the channel is live again, leaving that
@@ -61,7 +97,9 @@ const fromWire = (c: WireChange): LoggedStatusChange => ({ ...c, seq: BigInt(c.s
  * fails at once (the relay keeps its position) and subscribe returns at once (the stream's head
  * watcher and the resync on reconnect cover the gap), so no request waits on Redis.
  */
-export async function createRedisBus(url: string, logger: Logger): Promise<EventBus> {
+export async function createRedisBus(url: string, logger: Logger, secret: string): Promise<EventBus> {
+  const signer = createBusSigner(secret);
+  let warnedUnverified = false;
   // disableClientInfo + waiting for 'ready' avoids a SUBSCRIBE racing the connection handshake.
   const base = {
     disableClientInfo: true,
@@ -75,6 +113,7 @@ export async function createRedisBus(url: string, logger: Logger): Promise<Event
   const channels = new Map<string, Channel>();
   const resyncListeners = new Set<() => void>();
   let everReady = false;
+  let startedDown = false;
 
   for (const [name, client] of [['publisher', publisher], ['subscriber', subscriber]] as const) {
     // One line per outage and one per recovery, not one per reconnection attempt.
@@ -96,7 +135,8 @@ export async function createRedisBus(url: string, logger: Logger): Promise<Event
     publisherEverReady = true;
   });
   subscriber.on('ready', () => {
-    const wasReady = everReady;
+    // A first 'ready' after starting without Redis is a recovery too: streams opened meanwhile resync.
+    const wasReady = everReady || startedDown;
     everReady = true;
     const names = [...channels.keys()].map((buyerId) => CHANNEL_PREFIX + buyerId);
     // Messages published while we were away are gone: once the channels are live again, listeners
@@ -107,25 +147,32 @@ export async function createRedisBus(url: string, logger: Logger): Promise<Event
     });
   });
   subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => {
-    const buyerId = channel.toString().slice(CHANNEL_PREFIX.length);
+    const name = channel.toString();
+    const buyerId = name.slice(CHANNEL_PREFIX.length);
     const entry = channels.get(buyerId);
     if (!entry?.listeners.size) return;
-    let changes: LoggedStatusChange[];
-    try {
-      changes = (JSON.parse(message.toString()) as WireChange[]).map(fromWire);
-    } catch (error) {
-      logger.error({ err: error, channel: channel.toString() }, 'unreadable pub/sub message dropped');
-      return;
+    const body = signer.open(name, message.toString());
+    const changes = body === null ? null : parseChanges(body);
+    if (!changes && !warnedUnverified) {
+      // Once per process: a foreign publisher, or instances configured with different JWT secrets.
+      warnedUnverified = true;
+      logger.warn({ channel: name }, 'unverifiable pub/sub message: treated as a hint, subscribers read the log');
     }
-    for (const listener of entry.listeners) listener(changes);
+    for (const listener of entry.listeners) listener(changes ?? 'hint');
   });
 
-  await Promise.all([publisher.connect(), subscriber.connect()]);
+  // Redis down at start is an outage like any other: the instance starts and serves, ioredis keeps
+  // retrying, and the 'ready' handlers above subscribe and resync once it answers.
+  await Promise.all([publisher.connect(), subscriber.connect()]).catch((error: Error) => {
+    startedDown = true;
+    logger.warn({ err: error.message }, 'redis unreachable at start; serving without it until it answers');
+  });
 
   return {
     kind: 'redis',
     async publish(buyerId, changes) {
-      await publisher.publish(CHANNEL_PREFIX + buyerId, JSON.stringify(changes.map(toWire)));
+      const channel = CHANNEL_PREFIX + buyerId;
+      await publisher.publish(channel, signer.seal(channel, JSON.stringify(changes.map(toWire))));
     },
     async subscribe(buyerId, listener) {
       let entry = channels.get(buyerId);

@@ -16,7 +16,7 @@ import { resolveNodeOrNotFound } from './node.ts';
 export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
   PrismaTypes: PrismaTypes;
-  AuthScopes: { authenticated: boolean; admin: boolean; creator: boolean; controller: boolean; operator: boolean };
+  AuthScopes: { authenticated: boolean; person: boolean; admin: boolean; creator: boolean; controller: boolean; operator: boolean };
   Scalars: {
     DateTime: { Input: Date; Output: Date | string };
     SafeInt: { Input: number; Output: number | bigint };
@@ -53,16 +53,30 @@ export const builder = new SchemaBuilder<{
     authorizeOnSubscribe: true,
     authScopes: (ctx) => ({
       authenticated: ctx.actor !== null,
+      // Signed in as a person (a session token), not a machine acting through an API key.
+      person: ctx.actor !== null && !ctx.actor.apiKeyId,
       admin: ctx.actor?.roles.has('ADMIN') ?? false,
       creator: ctx.actor?.roles.has('CREATOR') ?? false,
       controller: ctx.actor?.roles.has('CONTROLLER') ?? false,
       operator: ctx.isOperator,
     }),
     // scope-auth's own errors carry no code: answer with the contract's.
-    unauthorizedError: (_parent, ctx) =>
-      ctx.actor || ctx.isOperator
+    unauthorizedError: (_parent, ctx, info) => {
+      // An operator-only field says what is wrong with the operator key, not "Sign in first".
+      const field = info.parentType.getFields()[info.fieldName];
+      const scopes = (field?.extensions?.pothosOptions as { authScopes?: { operator?: boolean } } | undefined)?.authScopes;
+      // (Codes as before: a missing or wrong key is UNAUTHENTICATED, a signed-in user without one
+      // INSUFFICIENT_PERMISSIONS; only the messages now say what is wrong.)
+      if (scopes?.operator && !ctx.isOperator) {
+        if (ctx.operatorKeyGiven) return new DomainError(ErrorCode.UNAUTHENTICATED, 'The x-api-key header is not the operator key');
+        return ctx.actor
+          ? new DomainError(ErrorCode.INSUFFICIENT_PERMISSIONS, 'This operation needs the operator key (header x-api-key); a user sign-in is not enough')
+          : new DomainError(ErrorCode.UNAUTHENTICATED, 'This operation needs the operator key (header x-api-key)');
+      }
+      return ctx.actor || ctx.isOperator
         ? new DomainError(ErrorCode.INSUFFICIENT_PERMISSIONS, 'Your roles do not allow this')
-        : new DomainError(ErrorCode.UNAUTHENTICATED, 'Sign in first (Authorization: Bearer <token>)'),
+        : new DomainError(ErrorCode.UNAUTHENTICATED, 'Sign in first (Authorization: Bearer <token>)');
+    },
   },
 });
 

@@ -1,7 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
-import { bearerToken } from '../auth/tokens.ts';
+import { authenticateCredential } from '../auth/credentials.ts';
 import type { AppServices } from '../app-services.ts';
-import { loadActor } from '../domain/user/user.queries.ts';
 import type { GraphQLContext } from './context.ts';
 
 /** What yoga hands over: an HTTP request, or (over graphql-ws) the socket's connectionParams. */
@@ -19,26 +18,27 @@ function sameSecret(given: string | null | undefined, expected: string | null): 
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-export async function authenticate(services: AppServices, authorization: string | null | undefined) {
-  const token = bearerToken(authorization);
-  if (!token) return null;
-  const claims = await services.tokens.verify(token);
-  if (!claims) return null;
-  return loadActor(services.database.prisma, claims.userId, claims.buyerId);
-}
+/** A session token or an API key (src/auth/credentials.ts): the actor, and when the credential expires. */
+export const authenticate = authenticateCredential;
 
 export function createContextFactory(services: AppServices) {
   return async (initial: InitialContext): Promise<GraphQLContext> => {
     const authorization =
       initial.request?.headers.get('authorization') ??
       (typeof initial.connectionParams?.authorization === 'string' ? initial.connectionParams.authorization : null);
-    const actor = await authenticate(services, authorization);
-    await services.rateLimiter.consume(actor ? `user:${actor.userId}` : `ip:${initial.req?.socket?.remoteAddress ?? 'unknown'}`);
+    const authenticated = await authenticate(services, authorization);
+    const actor = authenticated?.actor ?? null;
+    // A key has its own budget, apart from its owner's interactive use.
+    const rateLimitKey = actor?.apiKeyId ? `key:${actor.apiKeyId}` : actor ? `user:${actor.userId}` : `ip:${initial.req?.socket?.remoteAddress ?? 'unknown'}`;
+    await services.rateLimiter.consume(rateLimitKey);
     return {
+      rateLimitKey,
       services,
       actor,
+      credentialExpiresAt: authenticated?.expiresAt ?? null,
       db: actor ? services.domain.tenantDb(actor.buyerId) : null,
       isOperator: sameSecret(initial.request?.headers.get('x-api-key'), services.config.apiKey),
+      operatorKeyGiven: Boolean(initial.request?.headers.get('x-api-key')),
     };
   };
 }

@@ -395,6 +395,24 @@ export const DESCRIPTIONS: Record<string, string> = {
   'Subscription.statusChanged(paymentRunId:)': 'Only this run\'s events.',
   'Subscription.statusChanged(entityTypes:)': 'Only events about these kinds of entity.',
   'Subscription.statusChanged(after:)': 'Replay everything logged after this cursor first (resume here after a disconnect).',
+  // ── machine access, audit and sessions ──
+  CreateApiKeyInput: 'A new API key for the calling user.',
+  'CreateApiKeyInput.name': 'What the key is for (shown in listings), e.g. "ERP nightly import".',
+  'ApiKey.name': 'The name given at creation.',
+  'ApiKey.createdAt': 'When the key was created.',
+  'ApiKey.revokedAt': 'When the key was revoked; it authenticates nothing after that.',
+  'ApiKey.owner': 'The user the key acts as (with the roles both hold).',
+  ApiKeySecret: 'A newly created key with its secret, shown this once.',
+  'ApiKeySecret.apiKey': 'The key created.',
+  'AuditEvent.occurredAt': 'When it happened (the time of the transaction that recorded it).',
+  'AuditEvent.action': 'What happened, e.g. LOGIN_FAILED, PAYABLE_SUPPLIER_CHANGED, API_KEY_REVOKED.',
+  'Query.auditEvents(actions:)': 'Only these actions (all when omitted).',
+  'Mutation.resetScaEnrolment(userId:)': 'The user\'s global id.',
+  'Mutation.changePassword(currentPassword:)': 'The password in use now.',
+  'Mutation.changePassword(newPassword:)': 'The new password (the same rules as at creation).',
+  'Mutation.deactivateUser(userId:)': 'The user\'s global id.',
+  'Mutation.createApiKey(input:)': 'The key\'s name and roles.',
+  'Mutation.revokeApiKey(id:)': 'The key\'s global id.',
 };
 
 /** Relay's generated types and fields read the same everywhere. */

@@ -12,6 +12,8 @@ import './types/payment-run.operations.ts';
 import './types/payment-run.viewer.ts';
 import './types/funding.ts';
 import './types/funding.operations.ts';
+import './types/api-key.ts';
+import './types/audit-event.ts';
 
 export const schema = builder.toSchema({ sortSchema: false });
 /** Descriptions for what the type files leave undescribed; what is still missing fails test/schema.test.ts. */

@@ -40,7 +40,7 @@ export function createGatewayYoga(services: AppServices, maskError: (error: unkn
       useGraphQlJit({}, { enableIf: (args) => getOperationAST(args.document, args.operationName)?.operation === 'query' }),
       // After graphql-jit: it wraps whichever executor is in place.
       useOperationTracing(),
-      useIdempotency(domain.prisma, domain.now, maskError),
+      useIdempotency(domain.prisma, domain.now, maskError, { leaseMs: config.idempotencyLeaseMs }),
       ...(config.sandbox ? [] : [disableIntrospection]),
     ],
     logging: {

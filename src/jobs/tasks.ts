@@ -3,6 +3,7 @@ import type { DomainDeps } from '../domain/shared/unit-of-work.ts';
 import { timeOutAuthorisations } from '../domain/funding/funding.jobs.ts';
 import { expireChallenges, validateQueuedRuns } from '../domain/payment-run/payment-run.jobs.ts';
 import { deleteExpiredIdempotencyRecords } from '../graphql/idempotency.ts';
+import { deleteStaleLoginThrottles } from '../domain/user/user.commands.ts';
 import { runAutopilot } from '../sandbox/autopilot.ts';
 import type { WebhookDeliverer } from '../domain/webhook/webhook.delivery.ts';
 import { pruneDeliveries } from '../domain/webhook/webhook.store.ts';
@@ -40,6 +41,7 @@ export function backgroundTasks(domain: DomainDeps, config: Readonly<Config>, wo
     { name: 'authorisation-timeout', run: () => timeOutAuthorisations(domain) },
     ...(config.sandbox && config.autopilot.enabled ? [{ name: 'sandbox-autopilot', run: () => runAutopilot(domain, config.autopilot) }] : []),
     { name: 'idempotency-cleanup', run: () => deleteExpiredIdempotencyRecords(domain.prisma, domain.now()) },
+    { name: 'login-throttle-cleanup', run: () => deleteStaleLoginThrottles(domain) },
     { name: WEBHOOK_DELIVERY_TASK, run: () => workers.webhooks.run(), stop: () => workers.webhooks.stop() },
     webhookPruning(domain, config),
   ];

@@ -3,23 +3,10 @@
  * the UK CoP service, keyed on magic account numbers so clients can script every outcome.
  */
 
-export type CopMatch = 'EXACT_MATCH' | 'CLOSE_MATCH' | 'NO_MATCH';
-export type CopReasonCode =
-  | 'ANNM' | 'MBAM' | 'BANM' | 'PANM' | 'BAMM' | 'PAMM' | 'AC01' | 'IVCR' | 'ACNS' | 'OPTO' | 'CASS' | 'SCNS';
+import type { CopReasonCode, PayeeCheck, PayeeDetails, ValidationOutcome } from '../domain/ports.ts';
 
-export interface ValidationOutcome {
-  category: string;
-  match: CopMatch;
-  reasonCode: CopReasonCode | null;
-  accountName: string | null;
-}
-
-export interface PayeeDetails {
-  currency: 'GBP' | 'EUR';
-  accountNumber?: string | null;
-  supplierType?: 'PERSONAL' | 'BUSINESS' | null;
-  supplierName: string;
-}
+export type { CopMatch, CopReasonCode, PayeeDetails, ValidationOutcome } from '../domain/ports.ts';
+export { isAccountMissing } from '../domain/ports.ts';
 
 export const COP_CATEGORY = 'CONFIRMATION_OF_PAYEE';
 
@@ -70,7 +57,7 @@ export function checkPayee(details: PayeeDetails): ValidationOutcome | null {
   }
 }
 
-/** AC01 means the account does not exist; it is the only outcome that makes a run INVALID. */
-export function isAccountMissing(outcome: ValidationOutcome | null | undefined): boolean {
-  return outcome?.reasonCode === 'AC01';
-}
+/** The sandbox responder behind the domain's PayeeCheck port. */
+export const sandboxPayeeCheck: PayeeCheck = {
+  check: async (payees) => payees.map(checkPayee),
+};

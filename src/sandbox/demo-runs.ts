@@ -1,10 +1,8 @@
 import { authoriseBatch, simulateAuthorisationOutcome } from '../domain/funding/authorisation.commands.ts';
 import { simulateFundsReceived, simulatePayableOutcome } from '../domain/funding/execution.commands.ts';
 import { fundPaymentRun } from '../domain/funding/funding.commands.ts';
-import { confirmPaymentRun, createPaymentRun, verifyPaymentRunChallenge } from '../domain/payment-run/payment-run.commands.ts';
-import { validateQueuedRuns } from '../domain/payment-run/payment-run.jobs.ts';
-import type { Actor } from '../domain/shared/actor.ts';
-import type { DomainDeps } from '../domain/shared/unit-of-work.ts';
+import { confirmPaymentRun, createPaymentRun, validateQueuedRuns, verifyPaymentRunChallenge } from '../domain/payment-run/payment-run.commands.ts';
+import type { Actor, DomainDeps } from '../domain/ports.ts';
 import { CopSandboxAccount } from './confirmation-of-payee.ts';
 import { SANDBOX_ONE_TIME_PASSWORD } from './sca.ts';
 
@@ -58,9 +56,11 @@ export async function seedDemoRuns(domain: DomainDeps, { creator, controller }: 
 /** Creates a run and waits for its asynchronous validation (run here, or by a job runner beside it). */
 async function validatedRun(domain: DomainDeps, creator: Actor, paymentRunRef: string, tag: string, payables: ReturnType<typeof payable>[]) {
   const { id } = await createPaymentRun(domain, creator, { paymentRunRef, tag, payables });
+  const status = async () => (await domain.prisma.paymentRun.findUniqueOrThrow({ where: { id }, select: { status: true } })).status;
+  // Validated once it has left the status it was created in.
+  const created = await status();
   for (;;) {
-    const run = await domain.prisma.paymentRun.findUniqueOrThrow({ where: { id }, select: { status: true } });
-    if (run.status !== 'QUEUED') return id;
+    if ((await status()) !== created) return id;
     if ((await validateQueuedRuns(domain)) === 0) await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

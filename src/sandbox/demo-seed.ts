@@ -1,9 +1,15 @@
-import type { AppServices } from '../app-services.ts';
 import { createBuyer } from '../domain/buyer/buyer.commands.ts';
 import { linkAccount } from '../domain/linked-account/linked-account.commands.ts';
-import { createUser } from '../domain/user/user.commands.ts';
-import { loadActor } from '../domain/user/user.queries.ts';
+import type { DomainDeps } from '../domain/ports.ts';
+import { actorByEmail, createUser, enrolScaDevice, verifyScaEnrolment } from '../domain/user/user.commands.ts';
 import { seedDemoRuns } from './demo-runs.ts';
+import { SANDBOX_ONE_TIME_PASSWORD } from './sca.ts';
+
+/** What the seed needs: the domain's dependencies and somewhere to say what it did (the app's services fit). */
+export interface SeedDeps {
+  readonly domain: DomainDeps;
+  readonly logger: { info(details: object, message: string): void };
+}
 
 /**
  * First start in embedded mode: a demo buyer with a CREATOR, an SCA-enrolled CONTROLLER and a linked
@@ -16,22 +22,22 @@ export const DEMO = {
   controller: 'controller@demo.example',
 } as const;
 
-export async function seedDemo(services: AppServices, graphqlUrl: string, print = true): Promise<void> {
-  const { domain, logger } = services;
-  const existing = await domain.prisma.user.findUnique({ where: { email: DEMO.admin } });
-  if (!existing) {
+export async function seedDemo({ domain, logger }: SeedDeps, graphqlUrl: string, print = true): Promise<void> {
+  if (!(await actorByEmail(domain, DEMO.admin))) {
     const buyer = await createBuyer(domain, {
       name: 'Demo Buyer Ltd',
       supportedCurrencies: ['GBP', 'EUR'],
       admin: { email: DEMO.admin, name: 'Ada Admin', password: DEMO.password },
     });
-    const admin = await domain.prisma.user.findUniqueOrThrow({ where: { email: DEMO.admin } });
-    const adminActor = (await loadActor(domain.prisma, admin.id, buyer.id))!;
-    const creator = await createUser(domain, adminActor, { email: DEMO.creator, name: 'Chris Creator', password: DEMO.password, roles: ['CREATOR'] });
-    const controller = await createUser(domain, adminActor, {
+    const adminActor = (await actorByEmail(domain, DEMO.admin))!;
+    await createUser(domain, adminActor, { email: DEMO.creator, name: 'Chris Creator', password: DEMO.password, roles: ['CREATOR'] });
+    await createUser(domain, adminActor, {
       email: DEMO.controller, name: 'Casey Controller', password: DEMO.password, roles: ['CONTROLLER'],
     });
-    await domain.tenantDb(buyer.id).user.update({ where: { id: controller.id }, data: { scaEnrolled: true } });
+    // Enrolled as a person would be: start an enrolment, answer it with the sandbox code.
+    const controller = (await actorByEmail(domain, DEMO.controller))!;
+    await enrolScaDevice(domain, controller);
+    await verifyScaEnrolment(domain, controller, SANDBOX_ONE_TIME_PASSWORD);
     const gbp = await linkAccount(domain, adminActor, {
       institutionCode: 'SANDBOX_BANK_GB',
       friendlyName: 'Demo operating account',
@@ -44,9 +50,8 @@ export async function seedDemo(services: AppServices, graphqlUrl: string, print 
     });
     // Runs need the sandbox's simulated bank; a demo seeded outside the sandbox has users and accounts only.
     if (domain.sandbox) {
-      const creatorActor = (await loadActor(domain.prisma, creator.id, buyer.id))!;
-      const controllerActor = (await loadActor(domain.prisma, controller.id, buyer.id))!;
-      await seedDemoRuns(domain, { creator: creatorActor, controller: controllerActor }, gbp.id);
+      const creator = (await actorByEmail(domain, DEMO.creator))!;
+      await seedDemoRuns(domain, { creator, controller: (await actorByEmail(domain, DEMO.controller))! }, gbp.id);
     }
     logger.info({ buyerId: buyer.id }, 'demo buyer seeded');
   }

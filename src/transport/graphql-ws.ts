@@ -1,7 +1,9 @@
 import type { Server } from 'node:http';
+import { GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { AppServices } from '../app-services.ts';
+import { ErrorCode } from '../domain/shared/errors.ts';
 import { authenticate } from '../graphql/context-factory.ts';
 import type { GatewayYoga } from '../graphql/yoga.ts';
 import { guardSlowSubscriber } from './slow-subscriber.ts';
@@ -27,12 +29,22 @@ export function attachGraphqlWs(server: Server, yoga: GatewayYoga, services: App
       isProd: true,
       // Unauthenticated sockets are refused at connection_init (graphql-ws closes with 4403).
       onConnect: async (ctx) => {
-        const actor = await authenticate(services, ctx.connectionParams?.authorization as string | undefined);
-        return actor !== null;
+        // Anything but a string (a number, an object, an array) is no credential: 4403, not a 4500 crash.
+        const authorization = ctx.connectionParams?.authorization;
+        const authenticated = await authenticate(services, typeof authorization === 'string' ? authorization : null);
+        return authenticated !== null;
       },
       execute: (args: any) => args.rootValue.execute(args),
       subscribe: (args: any) => args.rootValue.subscribe(args),
       onSubscribe: async (ctx, _id, params) => {
+        // Each stream holds a bus listener and a bounded buffer: cap them per socket, answer the
+        // operation over the cap with a contract code, and leave the socket and its others alone.
+        // (graphql-ws has already registered this operation's id when it calls onSubscribe.)
+        if (Object.keys(ctx.subscriptions).length > config.maxSubscriptionsPerSocket) {
+          return [new GraphQLError(`Too many operations on this socket (at most ${config.maxSubscriptionsPerSocket}); complete one first`, {
+            extensions: { code: ErrorCode.RATE_LIMITED, limit: config.maxSubscriptionsPerSocket },
+          })];
+        }
         try {
           const enveloped = yoga.getEnveloped({ connectionParams: ctx.connectionParams, params } as never);
           const document = enveloped.parse(params.query);

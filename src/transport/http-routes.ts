@@ -28,7 +28,9 @@ function routes(services: AppServices, next: Listener): Listener {
       const databaseUp = await database.ping();
       const redis = bus.kind === 'redis' ? (bus.healthy() ? 'up' : 'down') : 'not-configured';
       // Redis only degrades live delivery (the log is the truth), so it does not decide readiness.
-      return json(res, databaseUp ? 200 : 503, { status: databaseUp ? 'ready' : 'unavailable', database: databaseUp ? 'up' : 'down', redis });
+      const ready = databaseUp && services.readiness.ready;
+      const status = !databaseUp ? 'unavailable' : ready ? 'ready' : 'starting';
+      return json(res, ready ? 200 : 503, { status, database: databaseUp ? 'up' : 'down', redis });
     }
     if (req.url === '/metrics' && config.metricsPort === null) return serveMetrics(services, res);
     if (await serveWeb(req, res)) return;

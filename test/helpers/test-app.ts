@@ -5,7 +5,7 @@ import { createLogger } from '../../src/logger.ts';
 import { GraphQLTestClient } from './graphql-client.ts';
 
 export const TEST_API_KEY = 'test-operator-key';
-const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
+export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
 
 export interface TestApp {
   app: App;

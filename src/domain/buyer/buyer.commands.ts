@@ -1,4 +1,5 @@
 import { hashPassword } from '../../auth/password.ts';
+import { AuditAction, writeAuditEvent } from '../audit/audit.ts';
 import { FieldError } from '../shared/errors.ts';
 import { checkNewUser, FieldRules, normaliseEmail, type NewUserInput } from '../shared/input.ts';
 import { Role, type Currency } from '../shared/statuses.ts';
@@ -33,7 +34,7 @@ export async function createBuyer(deps: DomainDeps, input: CreateBuyerInput) {
           relayPosition: { create: {} },
         },
       });
-      await tx.user.create({
+      const admin = await tx.user.create({
         data: {
           buyerId: buyer.id,
           email: normaliseEmail(input.admin.email),
@@ -41,6 +42,10 @@ export async function createBuyer(deps: DomainDeps, input: CreateBuyerInput) {
           passwordHash,
           roles: [Role.ADMIN, Role.CREATOR, Role.CONTROLLER],
         },
+      });
+      // The operator acts for no user: the first admin's creation is audited without an actor.
+      await writeAuditEvent(tx, buyer.id, null, AuditAction.USER_CREATED, { type: 'User', id: admin.id }, {
+        email: admin.email, roles: admin.roles, via: 'createBuyer',
       });
       return buyer;
     });

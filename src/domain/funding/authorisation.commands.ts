@@ -16,88 +16,50 @@ import { notFound, invalidState, type DomainError } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import type { AuthorisationStatus } from '../shared/statuses.ts';
 import { inTransaction, type DomainDeps, type UnitOfWork } from '../shared/unit-of-work.ts';
-import { enforce, scaEnrolment } from '../payment-run/payment-run.policy.ts';
+import { enforce, scaFor } from '../payment-run/payment-run.policy.ts';
 import { lockRunOrThrow } from '../payment-run/payment-run.transitions.ts';
 import { canAuthoriseBatch, canCancelAuthorisation, sandboxOnly } from './funding.policy.ts';
-import { recomputeDerived } from './funding.recompute.ts';
-import { ACTIVE_ATTEMPT_STATUSES, AUTHORISATION_TTL_MS, authorisationStates, isActiveAttempt } from './funding.states.ts';
+import { moveAll, recordCreated, writeStatus } from '../status-writer.ts';
+import {
+  ACTIVE_ATTEMPT_STATUSES, ATTEMPT_FAILURE_REASONS, AUTHORISATION_ACTIONS, BATCH_ACTIONS, AUTHORISATION_OUTCOMES, AUTHORISATION_TTL_MS,
+  isActiveAttempt, type AuthorisationOutcome,
+} from './funding.states.ts';
 import { lockAttempt, lockAttemptsOfBatch, lockBatch, runOf, type LockedAttempt } from './funding.store.ts';
 
-export const AuthorisationOutcome = {
-  APPROVE: 'APPROVE',
-  SECOND_SIGNATORY_APPROVE: 'SECOND_SIGNATORY_APPROVE',
-  REJECT: 'REJECT',
-  CANCEL: 'CANCEL',
-  TIME_OUT: 'TIME_OUT',
-} as const;
-export type AuthorisationOutcome = keyof typeof AuthorisationOutcome;
-
-const FAILURE_REASONS: Partial<Record<AuthorisationStatus, string>> = {
-  FAILED: 'Rejected at the bank',
-  TIMED_OUT: 'Not concluded within 10 minutes',
-};
+export { AuthorisationOutcome } from './funding.states.ts';
 
 /** Where the user would approve at the (sandbox) bank. */
 export const sandboxRedirectUrl = (attemptId: string) => `https://sandbox-bank.example/authorise/${attemptId}`;
 
-/** The statuses an outcome walks the attempt through; INVALID_STATE when it does not apply now. */
+/** The statuses an outcome walks the attempt through (AUTHORISATION_OUTCOMES); INVALID_STATE when it does not apply now. */
 export function outcomePath(attempt: Pick<LockedAttempt, 'status' | 'requiresMultiAuth'>, outcome: AuthorisationOutcome): AuthorisationStatus[] {
-  const { status } = attempt;
-  switch (outcome) {
-    case 'APPROVE':
-      if (status === 'USER_AUTHORISING') return attempt.requiresMultiAuth ? ['AWAITING_MULTI_AUTH'] : ['BANK_AUTHORISING', 'PROCESSED'];
-      if (status === 'BANK_AUTHORISING') return ['PROCESSED'];
-      throw invalidState(status, 'approve an authorisation');
-    case 'SECOND_SIGNATORY_APPROVE':
-      if (status === 'AWAITING_MULTI_AUTH') return ['PROCESSED'];
-      throw invalidState(status, 'approve an authorisation as second signatory');
-    case 'REJECT':
-      return ['FAILED'];
-    case 'CANCEL':
-      return ['CANCELLED'];
-    case 'TIME_OUT':
-      return ['TIMED_OUT'];
-  }
+  const rule = AUTHORISATION_OUTCOMES[outcome];
+  const path = (attempt.requiresMultiAuth ? rule.multiAuthPaths?.[attempt.status] : undefined) ?? rule.paths[attempt.status];
+  if (path) return [...path];
+  if (rule.otherwise) return [rule.otherwise];
+  throw invalidState(attempt.status, rule.verb);
 }
 
-/** Each step checked against the table and logged; one update for the attempt row. */
+/** Each step checked against the table and logged, one update for the attempt row (the status writer). */
 export async function moveAttempt(uow: UnitOfWork, attempt: LockedAttempt, path: readonly AuthorisationStatus[], reason?: string): Promise<LockedAttempt> {
-  let from = attempt.status;
-  for (const to of path) {
-    authorisationStates.assertTransition(from, to, `move an authorisation to ${to}`);
-    uow.record({ entityType: 'AUTHORISATION', entityId: attempt.id, paymentRunId: attempt.paymentRunId, fromStatus: from, toStatus: to });
-    from = to;
-  }
-  await uow.tx.authorisation.update({
-    where: { id: attempt.id },
-    data: { status: from, failureReason: reason ?? FAILURE_REASONS[from] ?? null },
-    select: { id: true },
+  const to = path.at(-1) ?? attempt.status;
+  const status = await writeStatus(uow, 'AUTHORISATION', attempt, path, (step) => `move an authorisation to ${step}`, {
+    failureReason: reason ?? ATTEMPT_FAILURE_REASONS[to] ?? null,
   });
-  return { ...attempt, status: from };
+  return { ...attempt, status };
 }
 
 const isDue = (attempt: LockedAttempt, now: Date) => isActiveAttempt(attempt.status) && attempt.expiresAt <= now;
 
-/** Every attempt under way in a run → CANCELLED (run cancellation). The caller re-derives. */
+/** Every attempt under way in a run → CANCELLED (run cancellation); their batches are re-derived. */
 export async function cancelActiveAttempts(uow: UnitOfWork, runId: string, reason: string): Promise<void> {
-  const rows = await uow.tx.$queryRawUnsafe<{ id: string; old: AuthorisationStatus }[]>(
-    `UPDATE authorisations a SET status = 'CANCELLED', failure_reason = $4, updated_at = now()
-       FROM (SELECT id, status::text AS old FROM authorisations
-              WHERE payment_run_id = $1::uuid AND buyer_id = $2::uuid AND status::text = ANY($3::text[])
-              ORDER BY created_at FOR UPDATE) o
-      WHERE a.id = o.id
-      RETURNING a.id, o.old`,
-    runId, uow.buyerId, ACTIVE_ATTEMPT_STATUSES, reason,
-  );
-  for (const row of rows) authorisationStates.assertTransition(row.old, 'CANCELLED', 'cancel an authorisation');
-  uow.recordAll(rows.map((row) => ({
-    entityType: 'AUTHORISATION' as const, entityId: row.id, paymentRunId: runId, fromStatus: row.old, toStatus: 'CANCELLED',
-  })));
+  const cancel = AUTHORISATION_ACTIONS.cancelWithRun;
+  await moveAll(uow, 'AUTHORISATION', runId, { all: true }, cancel.from, cancel.to, reason);
 }
 
 /** CONTROLLER, SCA enrolled: a new attempt for an OPEN batch; the batch derives USER_INITIATION_IN_PROGRESS. */
 export async function authoriseBatch(deps: DomainDeps, actor: Actor, batchId: string): Promise<{ id: string }> {
-  enforce(scaEnrolment(actor));
+  enforce(scaFor(BATCH_ACTIONS.authorise, actor));
   return inTransaction(deps, actor.buyerId, actor.userId, async (uow) => {
     const runId = await runOf(uow, 'batches', batchId);
     if (!runId) throw notFound('Batch');
@@ -106,21 +68,22 @@ export async function authoriseBatch(deps: DomainDeps, actor: Actor, batchId: st
     const now = deps.now();
     const active = await lockAttemptsOfBatch(uow, batchId, ACTIVE_ATTEMPT_STATUSES);
     const expired = active.filter((a) => isDue(a, now));
-    for (const attempt of expired) await moveAttempt(uow, attempt, ['TIMED_OUT']);
-    if (expired.length > 0) await recomputeDerived(uow, { runId, batchIds: [batchId] });
+    for (const attempt of expired) await moveAttempt(uow, attempt, [AUTHORISATION_ACTIONS.timeOut.to]);
+    // The rule below reads the batch's derived status, which a time-out just changed.
+    await uow.settle();
     const batch = await lockBatch(uow, batchId);
     enforce(canAuthoriseBatch(actor, { status: batch.status, activeAttempts: active.length - expired.length }, run));
 
     const id = uuidv7();
     await uow.tx.authorisation.create({
       data: {
-        id, buyerId: uow.buyerId, paymentRunId: runId, batchId, status: 'USER_AUTHORISING', initiatedById: actor.userId,
+        id, buyerId: uow.buyerId, paymentRunId: runId, batchId, status: AUTHORISATION_ACTIONS.start.to, initiatedById: actor.userId,
         redirectUrl: sandboxRedirectUrl(id), expiresAt: new Date(now.getTime() + AUTHORISATION_TTL_MS),
       },
       select: { id: true },
     });
-    uow.record({ entityType: 'AUTHORISATION', entityId: id, paymentRunId: runId, fromStatus: null, toStatus: 'USER_AUTHORISING' });
-    await recomputeDerived(uow, { runId, batchIds: [batchId] });
+    recordCreated(uow, 'AUTHORISATION', runId, [id], AUTHORISATION_ACTIONS.start.to);
+    uow.touch({ runId, batchIds: [batchId] });
     return { id };
   });
 }
@@ -141,12 +104,10 @@ async function onAttempt(
     const attempt = await lockAttempt(uow, attemptId);
     if (!attempt) throw notFound('Authorisation');
     if (isDue(attempt, deps.now())) {
-      const timedOut = await moveAttempt(uow, attempt, ['TIMED_OUT']);
-      await recomputeDerived(uow, { runId, batchIds: [attempt.batchId] });
+      const timedOut = await moveAttempt(uow, attempt, [AUTHORISATION_ACTIONS.timeOut.to]);
       return onExpired(timedOut);
     }
     await work(uow, attempt);
-    await recomputeDerived(uow, { runId, batchIds: [attempt.batchId] });
     return null;
   });
   if (failure) throw failure;
@@ -157,7 +118,7 @@ async function onAttempt(
 export function cancelAuthorisation(deps: DomainDeps, actor: Actor, attemptId: string): Promise<{ id: string }> {
   return onAttempt(deps, actor, attemptId, async (uow, attempt) => {
     enforce(canCancelAuthorisation(attempt));
-    await moveAttempt(uow, attempt, ['CANCELLED'], 'Cancelled by the user');
+    await moveAttempt(uow, attempt, [AUTHORISATION_ACTIONS.cancel.to], 'Cancelled by the user');
   }, (timedOut) => canCancelAuthorisation(timedOut));
 }
 

@@ -4,37 +4,30 @@
  * (RETURN). Batches, groups and the run follow by derivation in the same transaction.
  */
 import type { Actor } from '../shared/actor.ts';
-import type { PayableStatus } from '../shared/statuses.ts';
+import { notFound } from '../shared/errors.ts';
+import { checkStart } from '../shared/state-machine.ts';
 import { inTransaction, type DomainDeps, type UnitOfWork } from '../shared/unit-of-work.ts';
-import { invalidState, notFound } from '../shared/errors.ts';
+import { PAYABLE_ACTIONS, PAYABLE_OUTCOMES, type PayableOutcome } from '../payment-run/payable.states.ts';
 import { enforce } from '../payment-run/payment-run.policy.ts';
 import { lockRunOrThrow } from '../payment-run/payment-run.transitions.ts';
 import { canReceiveFunds, sandboxOnly } from './funding.policy.ts';
-import { recomputeDerived } from './funding.recompute.ts';
-import { distinct, lockGroup, lockPayable, movePayables, runOf, type LockedGroup } from './funding.store.ts';
+import { lockGroup, lockPayable, movePayables, runOf, type LockedGroup } from './funding.store.ts';
 
-export const PayableOutcome = { COMPLETE: 'COMPLETE', FAIL: 'FAIL', RETURN: 'RETURN' } as const;
-export type PayableOutcome = keyof typeof PayableOutcome;
-
-/** Each outcome's move: the only status it applies to, the status it leads to, and why. */
-export const PAYABLE_OUTCOMES: Readonly<Record<PayableOutcome, { from: PayableStatus; to: PayableStatus; reason: string | null }>> = {
-  COMPLETE: { from: 'EXECUTING', to: 'COMPLETED', reason: null },
-  FAIL: { from: 'EXECUTING', to: 'FAILED', reason: 'Payment failed at the beneficiary bank' },
-  RETURN: { from: 'COMPLETED', to: 'RETURNED', reason: 'Payment returned by the beneficiary bank' },
-};
+export { PAYABLE_OUTCOMES, PayableOutcome } from '../payment-run/payable.states.ts';
 
 /** AWAITING_FUNDS → funding date set, payables EXECUTING; the group and run derive EXECUTING. */
 export async function receiveFunds(uow: UnitOfWork, group: LockedGroup, now: Date): Promise<void> {
   enforce(canReceiveFunds(group));
   await uow.tx.fundingGroup.update({ where: { id: group.id }, data: { fundingDate: now }, select: { id: true } });
-  const moved = await movePayables(uow, group.paymentRunId, { fundingGroupIds: [group.id] }, ['AWAITING_FUNDS'], 'EXECUTING');
-  await recomputeDerived(uow, { runId: group.paymentRunId, groupIds: [group.id], batchIds: distinct(moved, (p) => p.batchId) });
+  uow.touch({ runId: group.paymentRunId, groupIds: [group.id] });
+  const payables = PAYABLE_ACTIONS.receiveFunds;
+  await movePayables(uow, group.paymentRunId, { fundingGroupIds: [group.id] }, payables.from, payables.to);
 }
 
-/** One outcome for many payables of a run (the autopilot settles a run's due payables at once). Caller re-derives. */
+/** One outcome for many payables of a run (the autopilot settles a run's due payables at once). */
 export async function settlePayables(uow: UnitOfWork, runId: string, payableIds: readonly string[], outcome: PayableOutcome) {
   const { from, to, reason } = PAYABLE_OUTCOMES[outcome];
-  return movePayables(uow, runId, { payableIds }, [from], to, reason);
+  return movePayables(uow, runId, { payableIds }, from, to, reason);
 }
 
 export async function simulateFundsReceived(deps: DomainDeps, actor: Actor, fundingGroupId: string): Promise<{ id: string }> {
@@ -55,11 +48,8 @@ export async function simulatePayableOutcome(deps: DomainDeps, actor: Actor, pay
     if (!runId) throw notFound('Payable');
     await lockRunOrThrow(uow, runId);
     const payable = await lockPayable(uow, payableId);
-    if (payable.status !== PAYABLE_OUTCOMES[outcome].from) throw invalidState(payable.status, `${outcome.toLowerCase()} a payable`);
+    enforce(checkStart(PAYABLE_OUTCOMES[outcome], payable.status, `${outcome.toLowerCase()} a payable`));
     await settlePayables(uow, runId, [payable.id], outcome);
-    await recomputeDerived(uow, {
-      runId, batchIds: distinct([payable], (p) => p.batchId), groupIds: distinct([payable], (p) => p.fundingGroupId),
-    });
     return { id: payable.id };
   });
 }

@@ -11,20 +11,20 @@
  * - Within a group payables are batched in run order (position), not in packing order, so a batch
  *   holds neighbouring lines of the buyer's file.
  * - Group references are FG-001, FG-002, … in packing order (largest payable first).
- *
- * Importing this module registers the cancelPaymentRun hook; the GraphQL layer imports it.
+
  */
 import { FundingLimitExceededError, packFundingGroups, splitIntoBatches } from './funding.packing.ts';
 import type { Actor } from '../shared/actor.ts';
 import { DomainError, ErrorCode, FieldError, badUserInput } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
 import { inTransaction, type DomainDeps, type UnitOfWork } from '../shared/unit-of-work.ts';
-import { runCancellationHooks } from '../payment-run/payment-run.commands.ts';
+import { PAYABLE_ACTIONS } from '../payment-run/payable.states.ts';
 import { enforce } from '../payment-run/payment-run.policy.ts';
 import { lockRunOrThrow, touchRun, type LockedRun } from '../payment-run/payment-run.transitions.ts';
+import { recordCreated } from '../status-writer.ts';
 import { cancelActiveAttempts } from './authorisation.commands.ts';
 import { canCancelFundingGroup, canFundPaymentRun } from './funding.policy.ts';
-import { recomputeDerived } from './funding.recompute.ts';
+import { FUNDING_GROUP_ACTIONS, batchStates, fundingGroupStates } from './funding.states.ts';
 import { distinct, lockGroup, movePayables } from './funding.store.ts';
 
 export { authoriseBatch, cancelAuthorisation, simulateAuthorisationOutcome } from './authorisation.commands.ts';
@@ -106,19 +106,21 @@ function planFunding(payables: readonly Fundable[], account: FundingAccount): Pl
 async function insertFunding(uow: UnitOfWork, run: LockedRun, accountId: string, groups: readonly PlannedGroup[]): Promise<void> {
   await uow.tx.$executeRawUnsafe(
     `INSERT INTO funding_groups (id, buyer_id, payment_run_id, linked_account_id, reference, position, status, currency, total_amount, payable_count, created_at, updated_at)
-     SELECT g.id, $1::uuid, $2::uuid, $3::uuid, g.reference, (g.ord - 1)::int, 'PENDING_FUNDING', $4::"Currency", g.total, g.n, now(), now()
+     SELECT g.id, $1::uuid, $2::uuid, $3::uuid, g.reference, (g.ord - 1)::int, $9::"FundingGroupStatus", $4::"Currency", g.total, g.n, now(), now()
        FROM unnest($5::uuid[], $6::text[], $7::bigint[], $8::int[]) WITH ORDINALITY AS g(id, reference, total, n, ord)`,
     uow.buyerId, run.id, accountId, run.currency,
     groups.map((g) => g.id), groups.map((g) => g.reference), groups.map((g) => g.total.toString()), groups.map((g) => g.payables.length),
+    fundingGroupStates.initial,
   );
   const batches = groups.flatMap((g) => g.batches.map((b, position) => ({ ...b, groupId: g.id, position })));
   await uow.tx.$executeRawUnsafe(
     `INSERT INTO batches (id, buyer_id, payment_run_id, funding_group_id, position, status, currency, payable_count, total_amount, created_at, updated_at)
-     SELECT b.id, $1::uuid, $2::uuid, b.group_id, b.position, 'OPEN', $3::"Currency", b.n, b.total, now(), now()
+     SELECT b.id, $1::uuid, $2::uuid, b.group_id, b.position, $9::"BatchStatus", $3::"Currency", b.n, b.total, now(), now()
        FROM unnest($4::uuid[], $5::uuid[], $6::int[], $7::int[], $8::bigint[]) AS b(id, group_id, position, n, total)`,
     uow.buyerId, run.id, run.currency,
     batches.map((b) => b.id), batches.map((b) => b.groupId), batches.map((b) => b.position),
     batches.map((b) => b.payables.length), batches.map((b) => sum(b.payables).toString()),
+    batchStates.initial,
   );
   const assigned = batches.flatMap((b) => b.payables.map((p) => [p.id, b.groupId, b.id] as const));
   await uow.tx.$executeRawUnsafe(
@@ -127,12 +129,8 @@ async function insertFunding(uow: UnitOfWork, run: LockedRun, accountId: string,
       WHERE p.id = v.id AND p.buyer_id = $1::uuid AND p.payment_run_id = $2::uuid`,
     uow.buyerId, run.id, assigned.map((a) => a[0]), assigned.map((a) => a[1]), assigned.map((a) => a[2]),
   );
-  uow.recordAll(groups.map((g) => ({
-    entityType: 'FUNDING_GROUP' as const, entityId: g.id, paymentRunId: run.id, fromStatus: null, toStatus: 'PENDING_FUNDING',
-  })));
-  uow.recordAll(batches.map((b) => ({
-    entityType: 'BATCH' as const, entityId: b.id, paymentRunId: run.id, fromStatus: null, toStatus: 'OPEN',
-  })));
+  recordCreated(uow, 'FUNDING_GROUP', run.id, groups.map((g) => g.id), fundingGroupStates.initial);
+  recordCreated(uow, 'BATCH', run.id, batches.map((b) => b.id), batchStates.initial);
 }
 
 /** CONTROLLER: splits the run's payables into funding groups and batches, once. Returns group ids in order. */
@@ -148,8 +146,8 @@ export async function fundPaymentRun(deps: DomainDeps, actor: Actor, paymentRunI
     const account = await chooseAccount(uow, run, accountIds);
     const rows = await uow.tx.$queryRawUnsafe<{ id: string; amount: bigint; position: number; external_ref: string | null }[]>(
       `SELECT id, amount, position, external_ref FROM payables
-        WHERE payment_run_id = $1::uuid AND buyer_id = $2::uuid AND status = 'PENDING_FUNDING' ORDER BY position`,
-      run.id, uow.buyerId,
+        WHERE payment_run_id = $1::uuid AND buyer_id = $2::uuid AND status::text = ANY($3::text[]) ORDER BY position`,
+      run.id, uow.buyerId, PAYABLE_ACTIONS.awaitFunds.from,
     );
     const payables = rows.map((r) => ({ id: r.id, amount: BigInt(r.amount), position: Number(r.position), externalRef: r.external_ref }));
     const groups = planFunding(payables, account);
@@ -166,27 +164,27 @@ export async function cancelFundingGroup(deps: DomainDeps, actor: Actor, payment
     const group = await lockGroup(uow, { runId: run.id, reference });
     enforce(canCancelFundingGroup(group));
     await uow.tx.fundingGroup.update({ where: { id: group.id }, data: { cancelledAt: deps.now() }, select: { id: true } });
-    const moved = await movePayables(uow, run.id, { fundingGroupIds: [group.id] }, ['AWAITING_FUNDS'], 'CANCELLED', 'Funding group cancelled');
-    await recomputeDerived(uow, { runId: run.id, groupIds: [group.id], batchIds: distinct(moved, (p) => p.batchId) });
+    uow.touch({ runId: run.id, groupIds: [group.id] });
+    const payables = PAYABLE_ACTIONS.cancelWithGroup;
+    await movePayables(uow, run.id, { fundingGroupIds: [group.id] }, payables.from, payables.to, 'Funding group cancelled');
     return { id: group.id };
   });
 }
 
 /**
- * cancelPaymentRun while PENDING_FUNDING: it has already cancelled the payables; here the open groups
- * are marked cancelled, attempts under way are cancelled, and batches, groups and run re-derived.
+ * Part of cancelPaymentRunWithFunding (src/domain/orchestration/cancel-payment-run.ts), after the
+ * run and its payables are CANCELLED: groups still open are marked cancelled and attempts under way
+ * cancelled; the unit of work then re-derives batches, groups and run.
  */
-async function cancelFundingWithRun(uow: UnitOfWork, run: LockedRun): Promise<void> {
+export async function cancelFundingWithRun(uow: UnitOfWork, run: LockedRun, reason: string): Promise<void> {
   const groups = await uow.tx.$queryRawUnsafe<{ id: string }[]>(
     `UPDATE funding_groups SET cancelled_at = now(), updated_at = now()
       WHERE payment_run_id = $1::uuid AND buyer_id = $2::uuid AND cancelled_at IS NULL
-        AND status IN ('PENDING_FUNDING', 'AWAITING_FUNDS')
+        AND status::text = ANY($3::text[])
       RETURNING id`,
-    run.id, uow.buyerId,
+    run.id, uow.buyerId, FUNDING_GROUP_ACTIONS.cancelWithRun.from,
   );
   if (groups.length === 0) return;
-  await cancelActiveAttempts(uow, run.id, 'Payment run cancelled');
-  await recomputeDerived(uow, { runId: run.id, wholeRun: true });
+  uow.touch({ runId: run.id, groupIds: groups.map((g) => g.id) });
+  await cancelActiveAttempts(uow, run.id, reason);
 }
-
-runCancellationHooks.push(cancelFundingWithRun);

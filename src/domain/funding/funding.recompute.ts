@@ -2,18 +2,22 @@
  * Derived statuses, recomputed in the transaction of every child change (CONTRACT.md §4): batches,
  * then their groups, then the run — each level reads the level below as just written. Payables are
  * counted with GROUP BY, never loaded, so a change in a run of 10,000 costs a few index scans. Only
- * statuses that change are written, each with its StatusChange row. The caller holds the run lock.
+ * statuses that change are written, through the status writer (writeDerived). Nothing calls this
+ * but the unit of work (UnitOfWork.settle), with the batches and groups that the transaction's
+ * moves touched. The caller holds the run lock.
  */
 import {
   deriveBatchStatus, deriveFundingGroupStatus, derivePaymentRunStatus, isBatchAuthorised, tallyGroupCounts,
   tallyPayableCounts, type StatusCounts,
 } from '../derived-status.ts';
+import { startsFrom } from '../shared/state-machine.ts';
 import type {
-  AuthorisationStatus, EntityType, BatchStatus, FundingGroupStatus, PayableStatus, PaymentRunStatus,
+  AuthorisationStatus, BatchStatus, FundingGroupStatus, PayableStatus, PaymentRunStatus,
 } from '../shared/statuses.ts';
 import type { UnitOfWork } from '../shared/unit-of-work.ts';
-import { paymentRunStates } from '../payment-run/payment-run.states.ts';
-import { assertDerivedTransition, batchStates, fundingGroupStates } from './funding.states.ts';
+import { PAYABLE_ACTIONS, PAYABLE_OUTCOMES } from '../payment-run/payable.states.ts';
+import { writeDerived } from '../status-writer.ts';
+import { FUNDING_GROUP_ACTIONS } from './funding.states.ts';
 import { distinct, movePayables } from './funding.store.ts';
 
 export interface DerivedScope {
@@ -22,8 +26,6 @@ export interface DerivedScope {
   readonly batchIds?: readonly string[];
   /** Groups changed directly (cancelled, funded). */
   readonly groupIds?: readonly string[];
-  /** Every batch and group of the run (run cancellation, autopilot). */
-  readonly wholeRun?: boolean;
 }
 
 interface Change<S extends string> { id: string; from: S; to: S }
@@ -44,26 +46,24 @@ interface BatchRow {
 
 async function recomputeBatches(uow: UnitOfWork, scope: DerivedScope): Promise<string[]> {
   const ids = scope.batchIds ?? [];
-  if (!scope.wholeRun && ids.length === 0) return [];
+  if (ids.length === 0) return [];
   const rows = await uow.tx.$queryRawUnsafe<BatchRow[]>(
     `SELECT b.id, b.funding_group_id, b.status::text AS status, b.cancellation_pending,
             ${PAYABLE_COUNTS('batch_id', 'b')} AS payables,
             COALESCE((SELECT array_agg(a.status::text) FROM authorisations a WHERE a.batch_id = b.id), '{}') AS attempts
        FROM batches b
-      WHERE b.buyer_id = $1::uuid AND b.payment_run_id = $2::uuid AND ($3 OR b.id = ANY($4::uuid[]))
+      WHERE b.buyer_id = $1::uuid AND b.payment_run_id = $2::uuid AND b.id = ANY($3::uuid[])
       ORDER BY b.funding_group_id, b.position`,
-    uow.buyerId, scope.runId, scope.wholeRun ?? false, ids,
+    uow.buyerId, scope.runId, ids,
   );
   const changes: Change<BatchStatus>[] = [];
   for (const row of rows) {
     const to = deriveBatchStatus({
       cancellationPending: row.cancellation_pending, payables: tallyPayableCounts(row.payables), attemptStatuses: row.attempts,
     });
-    if (to === row.status) continue;
-    assertDerivedTransition(batchStates, row.id, row.status, to);
-    changes.push({ id: row.id, from: row.status, to });
+    if (to !== row.status) changes.push({ id: row.id, from: row.status, to });
   }
-  await writeStatuses(uow, 'batches', 'BatchStatus', 'BATCH', scope.runId, changes);
+  await writeDerived(uow, 'BATCH', scope.runId, changes);
   return distinct(rows, (row) => row.funding_group_id);
 }
 
@@ -77,15 +77,15 @@ interface GroupRow {
 }
 
 async function recomputeGroups(uow: UnitOfWork, scope: DerivedScope, groupIds: readonly string[]): Promise<void> {
-  if (!scope.wholeRun && groupIds.length === 0) return;
+  if (groupIds.length === 0) return;
   const rows = await uow.tx.$queryRawUnsafe<GroupRow[]>(
     `SELECT g.id, g.status::text AS status, g.cancelled_at IS NOT NULL AS cancelled, g.funding_date IS NOT NULL AS funds_received,
             ${PAYABLE_COUNTS('funding_group_id', 'g')} AS payables,
             COALESCE((SELECT array_agg(b.status::text) FROM batches b WHERE b.funding_group_id = g.id), '{}') AS batches
        FROM funding_groups g
-      WHERE g.buyer_id = $1::uuid AND g.payment_run_id = $2::uuid AND ($3 OR g.id = ANY($4::uuid[]))
+      WHERE g.buyer_id = $1::uuid AND g.payment_run_id = $2::uuid AND g.id = ANY($3::uuid[])
       ORDER BY g.position`,
-    uow.buyerId, scope.runId, scope.wholeRun ?? false, groupIds,
+    uow.buyerId, scope.runId, groupIds,
   );
   const changes: Change<FundingGroupStatus>[] = [];
   for (const row of rows) {
@@ -95,14 +95,13 @@ async function recomputeGroups(uow: UnitOfWork, scope: DerivedScope, groupIds: r
       allBatchesAuthorised: row.batches.length > 0 && row.batches.every(isBatchAuthorised),
       payables: tallyPayableCounts(row.payables),
     });
-    if (to === row.status) continue;
-    assertDerivedTransition(fundingGroupStates, row.id, row.status, to);
-    changes.push({ id: row.id, from: row.status, to });
+    if (to !== row.status) changes.push({ id: row.id, from: row.status, to });
   }
-  await writeStatuses(uow, 'funding_groups', 'FundingGroupStatus', 'FUNDING_GROUP', scope.runId, changes);
+  await writeDerived(uow, 'FUNDING_GROUP', scope.runId, changes);
   // Payables wait for their money with their group; the rest of their lifecycle is moved by commands.
-  const awaiting = changes.filter((c) => c.to === 'AWAITING_FUNDS').map((c) => c.id);
-  await movePayables(uow, scope.runId, { fundingGroupIds: awaiting }, ['PENDING_FUNDING'], 'AWAITING_FUNDS');
+  const awaiting = changes.filter((c) => startsFrom(FUNDING_GROUP_ACTIONS.receiveFunds, c.to)).map((c) => c.id);
+  const follow = PAYABLE_ACTIONS.awaitFunds;
+  await movePayables(uow, scope.runId, { fundingGroupIds: awaiting }, follow.from, follow.to);
 }
 
 async function recomputeRun(uow: UnitOfWork, runId: string): Promise<void> {
@@ -122,34 +121,19 @@ async function recomputeRun(uow: UnitOfWork, runId: string): Promise<void> {
     'SELECT status::text AS status FROM payment_runs WHERE id = $1::uuid AND buyer_id = $2::uuid', runId, uow.buyerId,
   );
   if (!run || run.status === to) return;
-  assertDerivedTransition(paymentRunStates, runId, run.status, to);
-  await uow.tx.paymentRun.update({ where: { id: runId }, data: { status: to, statusReason: null }, select: { id: true } });
-  uow.record({ entityType: 'PAYMENT_RUN', entityId: runId, paymentRunId: runId, fromStatus: run.status, toStatus: to });
+  await writeDerived(uow, 'PAYMENT_RUN', runId, [{ id: runId, from: run.status, to }]);
 }
 
 async function fundedPayablesAllCompleted(uow: UnitOfWork, runId: string): Promise<boolean> {
   const [row] = await uow.tx.$queryRawUnsafe<{ pending: boolean }[]>(
     `SELECT EXISTS (SELECT 1 FROM payables WHERE payment_run_id = $1::uuid AND buyer_id = $2::uuid
-                      AND funding_group_id IS NOT NULL AND status <> 'COMPLETED') AS pending`,
-    runId, uow.buyerId,
+                      AND funding_group_id IS NOT NULL AND status::text <> $3) AS pending`,
+    runId, uow.buyerId, PAYABLE_OUTCOMES.COMPLETE.to,
   );
   return row?.pending === false;
 }
 
-async function writeStatuses<S extends string>(
-  uow: UnitOfWork, table: 'batches' | 'funding_groups', enumType: string, entityType: EntityType, runId: string, changes: readonly Change<S>[],
-): Promise<void> {
-  if (changes.length === 0) return;
-  await uow.tx.$executeRawUnsafe(
-    `UPDATE ${table} t SET status = v.status::"${enumType}", updated_at = now()
-       FROM unnest($2::uuid[], $3::text[]) AS v(id, status)
-      WHERE t.id = v.id AND t.buyer_id = $1::uuid`,
-    uow.buyerId, changes.map((c) => c.id), changes.map((c) => c.to),
-  );
-  uow.recordAll(changes.map((c) => ({ entityType, entityId: c.id, paymentRunId: runId, fromStatus: c.from, toStatus: c.to })));
-}
-
-/** The one place derived statuses are written: batches → groups → run. */
+/** Batches → groups → run, for what the unit of work saw change (see UnitOfWork.settle). */
 export async function recomputeDerived(uow: UnitOfWork, scope: DerivedScope): Promise<void> {
   const groupsOfBatches = await recomputeBatches(uow, scope);
   const groupIds = distinct([...(scope.groupIds ?? []), ...groupsOfBatches], (id) => id);

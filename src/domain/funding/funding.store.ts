@@ -9,7 +9,7 @@ import { notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import type { AuthorisationStatus, BatchStatus, FundingGroupStatus, PayableStatus } from '../shared/statuses.ts';
 import type { UnitOfWork } from '../shared/unit-of-work.ts';
-import { payableStates } from '../payment-run/payable.states.ts';
+import { moveAll } from '../status-writer.ts';
 
 type Table = 'funding_groups' | 'batches' | 'authorisations' | 'payables';
 
@@ -164,32 +164,18 @@ export interface MovedPayable {
 }
 
 /**
- * Moves the scoped payables that are in `from` to `to` in one statement, logging one change per row
- * in position order (the sub-select locks them and remembers each old status, which RETURNING alone
- * cannot give). `statusReason` fills only an empty reason.
+ * Moves the scoped payables that are in `from` to `to` in one statement, through the status writer
+ * (one change per row in position order; their batches and groups are noted for re-derivation).
+ * `statusReason` fills only an empty reason.
  */
 export async function movePayables(
   uow: UnitOfWork, runId: string, scope: PayableScope, from: readonly PayableStatus[], to: PayableStatus, statusReason: string | null = null,
 ): Promise<MovedPayable[]> {
-  for (const status of from) payableStates.assertTransition(status, to, `move payables to ${to}`);
-  const [column, ids] = 'fundingGroupIds' in scope ? ['funding_group_id', scope.fundingGroupIds] : ['id', scope.payableIds];
-  if (ids.length === 0) return [];
-  const rows = await uow.tx.$queryRawUnsafe<{ id: string; old: PayableStatus; position: number; batch_id: string | null; funding_group_id: string | null }[]>(
-    `UPDATE payables p
-        SET status = $5::"PayableStatus", status_reason = COALESCE(p.status_reason, $6::text), updated_at = now()
-       FROM (SELECT id, status::text AS old, position FROM payables
-              WHERE payment_run_id = $1::uuid AND buyer_id = $2::uuid AND ${column} = ANY($3::uuid[])
-                AND status::text = ANY($4::text[])
-              FOR UPDATE) o
-      WHERE p.id = o.id
-      RETURNING p.id, o.old, o.position, p.batch_id, p.funding_group_id`,
-    runId, uow.buyerId, ids, from, to, statusReason,
-  );
-  rows.sort((a, b) => a.position - b.position);
-  uow.recordAll(rows.map((row) => ({
-    entityType: 'PAYABLE' as const, entityId: row.id, paymentRunId: runId, fromStatus: row.old, toStatus: to,
-  })));
-  return rows.map((row) => ({ id: row.id, batchId: row.batch_id, fundingGroupId: row.funding_group_id }));
+  const rows = 'fundingGroupIds' in scope
+    ? { column: 'funding_group_id' as const, ids: scope.fundingGroupIds }
+    : { column: 'id' as const, ids: scope.payableIds };
+  const moved = await moveAll(uow, 'PAYABLE', runId, rows, from, to, statusReason);
+  return moved.map((row) => ({ id: row.id, batchId: row.batchId, fundingGroupId: row.fundingGroupId }));
 }
 
 /** The distinct non-null values of one key, in first-seen order. */

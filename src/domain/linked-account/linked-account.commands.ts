@@ -2,7 +2,8 @@ import { validateBankAccountDetails, type BankAccountDetailsInput } from '../pay
 import type { Actor } from '../shared/actor.ts';
 import { badUserInput, FieldError, invalidState, notFound } from '../shared/errors.ts';
 import { FieldRules } from '../shared/input.ts';
-import type { DomainDeps } from '../shared/unit-of-work.ts';
+import { AuditAction } from '../audit/audit.ts';
+import { inTransaction, type DomainDeps } from '../shared/unit-of-work.ts';
 
 export interface LinkAccountInput {
   institutionCode: string;
@@ -27,8 +28,8 @@ export async function linkAccount(deps: DomainDeps, actor: Actor, input: LinkAcc
   rules.add(...validateBankAccountDetails(details, institution.currency, 'accountIdentification'));
   rules.throwIfAny();
 
-  return deps.tenantDb(actor.buyerId).linkedAccount.create({
-    data: {
+  return inTransaction(deps, actor.buyerId, actor, async (uow) => {
+    const account = await uow.tx.linkedAccount.create({ data: {
       buyerId: actor.buyerId,
       institutionId: institution.id,
       friendlyName: input.friendlyName ?? null,
@@ -38,15 +39,28 @@ export async function linkAccount(deps: DomainDeps, actor: Actor, input: LinkAcc
       secondaryReference: details.fasterPayments?.secondaryReference ?? null,
       iban: details.sepa?.iban ?? null,
       bankIdentifierCode: details.sepa?.bankIdentifierCode ?? null,
-    },
+    } });
+    await uow.audit(AuditAction.LINKED_ACCOUNT_LINKED, accountTarget(account.id), {
+      institutionCode: institution.code, currency: account.currency, ...bankDetailsOf(account),
+    });
+    return account;
   });
 }
 
+const accountTarget = (id: string) => ({ type: 'LinkedAccount', id });
+
+/** What identifies the account, for the audit trail (which keeps only the last 4 characters). */
+function bankDetailsOf(account: { accountNumber: string | null; sortCode: string | null; iban: string | null }) {
+  return account.iban ? { iban: account.iban } : { accountNumber: account.accountNumber, sortCode: account.sortCode };
+}
+
 export async function unlinkAccount(deps: DomainDeps, actor: Actor, id: string) {
-  return deps.tenantDb(actor.buyerId).$transaction(async (tx) => {
-    const account = await tx.linkedAccount.findUnique({ where: { id } });
+  return inTransaction(deps, actor.buyerId, actor, async (uow) => {
+    const account = await uow.tx.linkedAccount.findUnique({ where: { id } });
     if (!account) throw notFound('Linked account');
     if (account.status !== 'LINKED') throw invalidState(account.status, 'unlink an account');
-    return tx.linkedAccount.update({ where: { id }, data: { status: 'UNLINKED' } });
+    const unlinked = await uow.tx.linkedAccount.update({ where: { id }, data: { status: 'UNLINKED' } });
+    await uow.audit(AuditAction.LINKED_ACCOUNT_UNLINKED, accountTarget(id), bankDetailsOf(account));
+    return unlinked;
   });
 }

@@ -4,11 +4,12 @@
  * (one round trip, no statement-size limits). Raw SQL is not tenant-scoped by the client; every
  * statement names buyer_id.
  */
-import type { ValidationOutcome } from '../../sandbox/confirmation-of-payee.ts';
+import type { ValidationOutcome } from '../ports.ts';
 import { DomainError, ErrorCode, type InvalidField } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import type { PayableStatus } from '../shared/statuses.ts';
 import type { UnitOfWork } from '../shared/unit-of-work.ts';
+import { payableStates } from './payable.states.ts';
 import {
   validateSupplierReplacement, type RunCurrency, type SupplierInput, type ValidatedPayable, type ValidatedPaymentRun,
   type ValidatedSupplier,
@@ -52,7 +53,7 @@ const PAYABLE: readonly PayableColumn[] = [
 ];
 
 /**
- * Inserts every payable of a new run (QUEUED, positions 0..n-1) in one statement; returns ids in
+ * Inserts every payable of a new run (their initial status, positions 0..n-1) in one statement; returns ids in
  * position order. A 10,000-payable run would send 16 arrays of 10,000, most of them all NULL (a GBP
  * run has no IBANs, most have no addresses) or one repeated value (the supplier type): such columns
  * go as one scalar or not at all, so the driver escapes and PostgreSQL parses only what varies.
@@ -62,9 +63,9 @@ export async function insertPayables(uow: UnitOfWork, runId: string, run: Valida
   const n = payables.length;
   const ids = new Array<string>(n);
   for (let i = 0; i < n; i++) ids[i] = uuidv7();
-  const params: unknown[] = [uow.buyerId, runId, run.currency, ids];
+  const params: unknown[] = [uow.buyerId, runId, run.currency, ids, payableStates.initial];
   const columns = ['id', 'buyer_id', 'payment_run_id', 'position', 'status', 'currency'];
-  const values = ['t.id', '$1::uuid', '$2::uuid', '(t.ord - 1)::int', "'QUEUED'", '$3::"Currency"'];
+  const values = ['t.id', '$1::uuid', '$2::uuid', '(t.ord - 1)::int', '$5::"PayableStatus"', '$3::"Currency"'];
   const unnested = ['$4::uuid[]'];
   const names = ['id'];
   for (const [column, sqlType, read] of PAYABLE) {
@@ -149,7 +150,7 @@ export async function replaceSuppliers(
   await uow.tx.$executeRawUnsafe(
     `UPDATE payables p
         SET ${SUPPLIER_COLUMNS.map((c) => `${c} = ${castColumn(c, 'v')}`).join(', ')},
-            validation_outcomes = v.outcomes, updated_at = now()
+            validation_outcomes = v.outcomes, updated_at = now(), supplier_changed_at = now()
        FROM unnest($3::uuid[], $4::text[]::jsonb[], ${supplierParams(5)}) AS v(id, outcomes, ${columns})
       WHERE p.id = v.id AND p.buyer_id = $1::uuid AND p.payment_run_id = $2::uuid`,
     uow.buyerId, runId, ids, outcomes.map(outcomeJson), ...supplierArrays(suppliers),

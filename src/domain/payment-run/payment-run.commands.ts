@@ -13,22 +13,24 @@
  * - Failed challenge answers must count even though the command fails: those transactions return
  *   the error, commit, and only then throw it.
  */
-import { checkPayee, isAccountMissing } from '../../sandbox/confirmation-of-payee.ts';
-import { isValidOneTimePassword } from '../../sandbox/sca.ts';
+import { AuditAction } from '../audit/audit.ts';
+import { cancelPaymentRunWithFunding } from '../orchestration/cancel-payment-run.ts';
+import { isAccountMissing } from '../ports.ts';
 import type { Actor } from '../shared/actor.ts';
 import { DomainError, ErrorCode, FieldError, badUserInput, notFound } from '../shared/errors.ts';
 import type { InvalidField } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
 import { inTransaction, type DomainDeps, type UnitOfWork } from '../shared/unit-of-work.ts';
-import { CANCELLABLE_PAYABLE_STATUSES, payableStates } from './payable.states.ts';
+import { moveAll, recordCreated } from '../status-writer.ts';
+import { PAYABLE_ACTIONS, payableStates } from './payable.states.ts';
 import { insertPayables, lockPayables, replaceSuppliers, validateReplacements } from './payable.store.ts';
 import {
   canCancelPaymentRun, canChangePayable, canChangePayables, canConfirmPaymentRun, canRestartPaymentRun,
   canVerifyPaymentRunChallenge, enforce,
 } from './payment-run.policy.ts';
+import { PAYMENT_RUN_ACTIONS } from './payment-run.states.ts';
 import {
-  CHALLENGE_EXPIRED, NO_CHALLENGE, failChallenge, freshChallenge, lockRunOrThrow, movePayablesWithRun, moveRun, moveRunWithPayables, touchRun,
-  type LockedRun,
+  CHALLENGE_EXPIRED, NO_CHALLENGE, failChallenge, freshChallenge, lockRunOrThrow, moveRun, moveRunWithPayables, touchRun,
 } from './payment-run.transitions.ts';
 import { validateCreatePaymentRun, type CreatePaymentRunInput, type SupplierInput } from './payment-run.validation.ts';
 
@@ -37,13 +39,36 @@ export { expireChallenges, validateQueuedRuns } from './payment-run.jobs.ts';
 
 export interface PayableUpdate { payableId: string; supplier: SupplierInput }
 
-/** Code funding adds later (groups, batches, authorisations); runs inside cancelPaymentRun's transaction. */
-export type RunCancellationHook = (uow: UnitOfWork, run: LockedRun) => Promise<void>;
-/**
- * Called after the run and its payables are CANCELLED, so derived statuses recomputed by a hook see
- * the final payable statuses. `run.status` is CANCELLED; the hook reads its own rows.
- */
-export const runCancellationHooks: RunCancellationHook[] = [];
+const SUPPLIER_AUDIT_FIELDS = {
+  id: true, supplierName: true, accountNumber: true, sortCode: true, secondaryReference: true, iban: true, bankIdentifierCode: true,
+} as const;
+
+/** One PAYABLE_SUPPLIER_CHANGED per payable: who it paid before and after (bank details redacted to 4 characters). */
+async function auditSupplierChanges(
+  uow: UnitOfWork,
+  before: readonly { id: string; supplierName: string; accountNumber: string | null; sortCode: string | null;
+    secondaryReference: string | null; iban: string | null; bankIdentifierCode: string | null }[],
+  ids: readonly string[],
+  suppliers: ReturnType<typeof validateReplacements>,
+) {
+  const previous = new Map(before.map((row) => [row.id, row]));
+  for (const [i, id] of ids.entries()) {
+    const old = previous.get(id)!;
+    const next = suppliers[i]!;
+    const { fasterPayments, sepa } = next.bankAccountDetails;
+    await uow.audit(AuditAction.PAYABLE_SUPPLIER_CHANGED, { type: 'Payable', id }, {
+      before: {
+        name: old.supplierName, accountNumber: old.accountNumber, sortCode: old.sortCode,
+        secondaryReference: old.secondaryReference, iban: old.iban, bankIdentifierCode: old.bankIdentifierCode,
+      },
+      after: {
+        name: next.name, accountNumber: fasterPayments?.accountNumber ?? null, sortCode: fasterPayments?.sortCode ?? null,
+        secondaryReference: fasterPayments?.secondaryReference ?? null, iban: sepa?.iban ?? null,
+        bankIdentifierCode: sepa?.bankIdentifierCode ?? null,
+      },
+    });
+  }
+}
 
 const duplicateRef = (paymentRunRef: string) =>
   new DomainError(ErrorCode.DUPLICATE_PAYMENT_RUN_REF, 'A payment run with this paymentRunRef already exists', { paymentRunRef });
@@ -68,33 +93,35 @@ export async function createPaymentRun(deps: DomainDeps, actor: Actor, input: Cr
   const buyer = await db.buyer.findUnique({ where: { id: actor.buyerId }, select: { supportedCurrencies: true } });
   if (!buyer) throw notFound('Buyer');
   const run = validateCreatePaymentRun(input, buyer);
-  // Fail fast on the common case; the unique index decides races.
-  if (run.paymentRunRef !== null && (await db.paymentRun.findFirst({ where: { paymentRunRef: run.paymentRunRef }, select: { id: true } }))) {
-    throw duplicateRef(run.paymentRunRef);
-  }
-  const id = uuidv7();
+  let created: { id: string };
   try {
-    await inTransaction(deps, actor.buyerId, actor.userId, async (uow) => {
+    // The whole command is one transaction returning its id, so an idempotent retry after a crash
+    // replays it (effect-journal.ts) instead of finding its own run a duplicate.
+    created = await inTransaction(deps, actor.buyerId, actor.userId, async (uow) => {
+      // Fail fast on the common case; the unique index decides races.
+      if (run.paymentRunRef !== null && (await uow.tx.paymentRun.findFirst({ where: { paymentRunRef: run.paymentRunRef }, select: { id: true } }))) {
+        throw duplicateRef(run.paymentRunRef);
+      }
+      const id = uuidv7();
       await uow.tx.paymentRun.create({
         data: {
           id, buyerId: actor.buyerId, paymentRunRef: run.paymentRunRef, tag: run.tag, description: run.description,
-          status: 'QUEUED', currency: run.currency, totalAmount: run.totalAmount, payableCount: run.payables.length,
+          status: PAYMENT_RUN_ACTIONS.create.to, currency: run.currency, totalAmount: run.totalAmount, payableCount: run.payables.length,
           createdById: actor.userId,
         },
         select: { id: true },
       });
       const payableIds = await insertPayables(uow, id, run);
-      uow.record({ entityType: 'PAYMENT_RUN', entityId: id, paymentRunId: id, fromStatus: null, toStatus: 'QUEUED' });
-      uow.recordAll(payableIds.map((payableId) => ({
-        entityType: 'PAYABLE' as const, entityId: payableId, paymentRunId: id, fromStatus: null, toStatus: 'QUEUED',
-      })));
+      recordCreated(uow, 'PAYMENT_RUN', id, [id], PAYMENT_RUN_ACTIONS.create.to);
+      recordCreated(uow, 'PAYABLE', id, payableIds, payableStates.initial);
+      return { id };
     });
   } catch (error) {
     if (run.paymentRunRef !== null && isRefConflict(error)) throw duplicateRef(run.paymentRunRef);
     throw error;
   }
   deps.onWorkQueued();
-  return { id };
+  return created;
 }
 
 /** At least one id, each named once; malformed ids answer like unknown ones. */
@@ -127,12 +154,12 @@ async function lockOpenPayables(uow: UnitOfWork, paymentRunId: string, ids: read
 /** Replaces suppliers and re-runs Confirmation of Payee, all or nothing. */
 export async function updatePayables(deps: DomainDeps, actor: Actor, paymentRunId: string, updates: readonly PayableUpdate[]): Promise<{ id: string }> {
   const ids = requireIds(updates.map((u) => u.payableId), 'payables', (i) => `payables[${i}].payableId`);
-  return inTransaction(deps, actor.buyerId, actor.userId, async (uow) => {
+  return inTransaction(deps, actor.buyerId, actor, async (uow) => {
     const { run } = await lockOpenPayables(uow, paymentRunId, ids);
     const suppliers = validateReplacements(updates.map((u) => u.supplier), run.currency);
-    const outcomes = suppliers.map((s) => checkPayee({
+    const outcomes = await deps.payeeCheck.check(suppliers.map((s) => ({
       currency: run.currency, accountNumber: s.bankAccountDetails.fasterPayments?.accountNumber, supplierType: s.type, supplierName: s.name,
-    }));
+    })));
     const missing: InvalidField[] = [];
     outcomes.forEach((outcome, i) => {
       if (isAccountMissing(outcome)) {
@@ -143,7 +170,9 @@ export async function updatePayables(deps: DomainDeps, actor: Actor, paymentRunI
       }
     });
     if (missing.length) throw badUserInput(missing, 'Confirmation of Payee: the account does not exist');
+    const before = await uow.tx.payable.findMany({ where: { id: { in: ids } }, select: SUPPLIER_AUDIT_FIELDS });
     await replaceSuppliers(uow, run.id, ids, suppliers, outcomes);
+    await auditSupplierChanges(uow, before, ids, suppliers);
     await touchRun(uow, run.id);
     return { id: run.id };
   });
@@ -152,25 +181,17 @@ export async function updatePayables(deps: DomainDeps, actor: Actor, paymentRunI
 export async function cancelPayables(deps: DomainDeps, actor: Actor, paymentRunId: string, payableIds: readonly string[]): Promise<{ id: string }> {
   const ids = requireIds(payableIds, 'payableIds', (i) => `payableIds[${i}]`);
   return inTransaction(deps, actor.buyerId, actor.userId, async (uow) => {
-    const { run, payables } = await lockOpenPayables(uow, paymentRunId, ids);
-    for (const payable of payables.values()) payableStates.assertTransition(payable.status, 'CANCELLED', 'cancel a payable');
+    const { run } = await lockOpenPayables(uow, paymentRunId, ids);
+    const cancel = PAYABLE_ACTIONS.cancel;
+    await moveAll(uow, 'PAYABLE', run.id, { column: 'id', ids }, cancel.from, cancel.to);
     const [remaining] = await uow.tx.$queryRawUnsafe<{ n: number | bigint; total: string | null }[]>(
-      `WITH cancelled AS (
-         UPDATE payables SET status = 'CANCELLED', updated_at = now()
-          WHERE buyer_id = $1::uuid AND payment_run_id = $2::uuid AND id = ANY($3::uuid[])
-          RETURNING id)
-       SELECT count(*) AS n, sum(amount)::text AS total FROM payables
-        WHERE buyer_id = $1::uuid AND payment_run_id = $2::uuid AND status <> 'CANCELLED'
-          AND id NOT IN (SELECT id FROM cancelled)`,
-      uow.buyerId, run.id, ids,
+      `SELECT count(*) AS n, sum(amount)::text AS total FROM payables
+        WHERE buyer_id = $1::uuid AND payment_run_id = $2::uuid AND status::text <> $3`,
+      uow.buyerId, run.id, cancel.to,
     );
-    const sorted = [...payables.values()].sort((a, b) => a.position - b.position);
-    uow.recordAll(sorted.map((p) => ({
-      entityType: 'PAYABLE' as const, entityId: p.id, paymentRunId: run.id, fromStatus: p.status, toStatus: 'CANCELLED',
-    })));
     const figures = { payableCount: Number(remaining?.n ?? 0), totalAmount: BigInt(remaining?.total ?? 0) };
     if (figures.payableCount === 0) {
-      await moveRun(uow, run, 'CANCELLED', 'cancel the last payables', { ...figures, statusReason: 'Every payable was cancelled' });
+      await moveRun(uow, run, PAYMENT_RUN_ACTIONS.cancelEmptied.to, 'cancel the last payables', { ...figures, statusReason: 'Every payable was cancelled' });
     } else {
       await touchRun(uow, run.id, figures);
     }
@@ -182,9 +203,7 @@ export async function cancelPaymentRun(deps: DomainDeps, actor: Actor, paymentRu
   return inTransaction(deps, actor.buyerId, actor.userId, async (uow) => {
     const run = await lockRunOrThrow(uow, paymentRunId);
     enforce(canCancelPaymentRun(run));
-    const cancelled = await moveRun(uow, run, 'CANCELLED', 'cancel a payment run', NO_CHALLENGE);
-    await movePayablesWithRun(uow, run.id, CANCELLABLE_PAYABLE_STATUSES, 'CANCELLED', 'Payment run cancelled');
-    for (const hook of runCancellationHooks) await hook(uow, cancelled);
+    await cancelPaymentRunWithFunding(uow, run);
     return { id: run.id };
   });
 }
@@ -193,7 +212,7 @@ export async function confirmPaymentRun(deps: DomainDeps, actor: Actor, paymentR
   return inTransaction(deps, actor.buyerId, actor.userId, async (uow) => {
     const run = await lockRunOrThrow(uow, paymentRunId);
     enforce(canConfirmPaymentRun(actor, run, run));
-    await moveRunWithPayables(uow, run, 'PENDING_CHALLENGE', 'confirm a payment run', {
+    await moveRunWithPayables(uow, run, PAYMENT_RUN_ACTIONS.confirm.to, 'confirm a payment run', {
       confirmedById: actor.userId, ...freshChallenge(deps.now()),
     });
     return { id: run.id };
@@ -201,25 +220,31 @@ export async function confirmPaymentRun(deps: DomainDeps, actor: Actor, paymentR
 }
 
 export async function verifyPaymentRunChallenge(deps: DomainDeps, actor: Actor, paymentRunId: string, code: string): Promise<{ id: string }> {
-  const failure = await inTransaction(deps, actor.buyerId, actor.userId, async (uow): Promise<DomainError | null> => {
+  // The refusal is returned as plain data (not thrown: the wrong-code count must commit), so an
+  // idempotent retry can replay it from the effect journal.
+  type Refusal = { code: ErrorCode; message: string; extensions: Record<string, unknown> };
+  const plain = (error: DomainError): Refusal => ({ code: error.code, message: error.message, extensions: { ...error.extensions } });
+  const failure = await inTransaction(deps, actor.buyerId, actor.userId, async (uow): Promise<Refusal | null> => {
     const run = await lockRunOrThrow(uow, paymentRunId);
     enforce(canVerifyPaymentRunChallenge(actor, run));
     if (run.challengeExpiresAt === null || deps.now() >= run.challengeExpiresAt) {
       await failChallenge(uow, run, CHALLENGE_EXPIRED);
-      return new DomainError(ErrorCode.INVALID_STATE, 'The SCA challenge expired; restart the payment run', { currentStatus: 'SCA_FAILED' });
+      return plain(new DomainError(ErrorCode.INVALID_STATE, 'The SCA challenge expired; restart the payment run', {
+        currentStatus: PAYMENT_RUN_ACTIONS.expireChallenge.to,
+      }));
     }
-    if (isValidOneTimePassword(code)) {
-      await moveRunWithPayables(uow, run, 'PENDING_FUNDING', 'pass an SCA challenge', NO_CHALLENGE);
+    if (await deps.oneTimeCodes.verify(actor.userId, 'PAYMENT_RUN_CHALLENGE', code)) {
+      await moveRunWithPayables(uow, run, PAYMENT_RUN_ACTIONS.passChallenge.to, 'pass an SCA challenge', NO_CHALLENGE);
       return null;
     }
     const attemptsRemaining = Math.max(0, (run.challengeAttemptsRemaining ?? 1) - 1);
     if (attemptsRemaining === 0) await failChallenge(uow, run, 'Too many wrong SCA codes');
     else await touchRun(uow, run.id, { challengeAttemptsRemaining: attemptsRemaining });
-    return new DomainError(ErrorCode.SCA_CHALLENGE_INVALID, 'Wrong SCA code', {
-      attemptsRemaining, currentStatus: attemptsRemaining === 0 ? 'SCA_FAILED' : 'PENDING_CHALLENGE',
-    });
+    return plain(new DomainError(ErrorCode.SCA_CHALLENGE_INVALID, 'Wrong SCA code', {
+      attemptsRemaining, currentStatus: attemptsRemaining === 0 ? PAYMENT_RUN_ACTIONS.failChallenge.to : run.status,
+    }));
   });
-  if (failure) throw failure;
+  if (failure) throw new DomainError(failure.code, failure.message, failure.extensions);
   return { id: paymentRunId };
 }
 
@@ -227,8 +252,8 @@ export async function restartPaymentRun(deps: DomainDeps, actor: Actor, paymentR
   return inTransaction(deps, actor.buyerId, actor.userId, async (uow) => {
     const run = await lockRunOrThrow(uow, paymentRunId);
     enforce(canRestartPaymentRun(actor, run, run));
-    await moveRunWithPayables(uow, run, 'PENDING_CHALLENGE', 'restart a payment run', {
-      confirmedById: actor.userId, ...freshChallenge(deps.now()),
+    await moveRunWithPayables(uow, run, PAYMENT_RUN_ACTIONS.restart.to, 'restart a payment run', {
+      confirmedById: actor.userId, ...freshChallenge(deps.now()), restartCount: run.restartCount + 1,
     });
     return { id: run.id };
   });

@@ -8,11 +8,14 @@
  *   once committed it no longer qualifies), and a crash rolls back to a run that still qualifies
  *   for the next poll. The claim cannot be one cross-buyer `LIMIT n … SKIP LOCKED`: a transaction
  *   here belongs to one buyer, whose event log it writes.
- * - A run that fails is reported after the others were processed, so one bad run cannot stall
- *   the queue behind it.
+ * - A run that fails is retried with backoff and, after repeated failures, parked
+ *   (shared/job-attempts.ts): candidates skip runs set aside, so bad runs cannot stall the queue.
  */
-import { checkPayee, isAccountMissing } from '../../sandbox/confirmation-of-payee.ts';
+import { isAccountMissing } from '../ports.ts';
+import { attemptRows, notSetAside } from '../shared/job-attempts.ts';
+import { startsFrom } from '../shared/state-machine.ts';
 import { inTransaction, type DomainDeps } from '../shared/unit-of-work.ts';
+import { PAYMENT_RUN_ACTIONS } from './payment-run.states.ts';
 import { storeValidationOutcomes } from './payable.store.ts';
 import { CHALLENGE_EXPIRED, failChallenge, lockRun, moveRunWithPayables } from './payment-run.transitions.ts';
 
@@ -22,20 +25,11 @@ const ACCOUNT_MISSING_REASON = 'Account does not exist (Confirmation of Payee AC
 
 interface Candidate { id: string; buyer_id: string }
 
-async function forEachCandidate(candidates: readonly Candidate[], work: (c: Candidate) => Promise<boolean>): Promise<number> {
-  let processed = 0;
-  const errors: unknown[] = [];
-  for (const candidate of candidates) {
-    try {
-      if (await work(candidate)) processed++;
-    } catch (error) {
-      errors.push(error);
-    }
-  }
-  if (errors.length === 1) throw errors[0];
-  if (errors.length > 1) throw new AggregateError(errors, `${errors.length} payment runs failed (${processed} processed)`);
-  return processed;
-}
+/** Task names under which failing rows are set aside (src/domain/shared/job-attempts.ts). */
+export const VALIDATION_ROWS = 'payment-run-validation';
+export const CHALLENGE_EXPIRY_ROWS = 'sca-challenge-expiry';
+
+const processed = (done: boolean) => (done ? 1 : 0);
 
 export function invalidRunReason(positions: readonly number[]): string {
   const shown = positions.slice(0, MAX_POSITIONS_IN_REASON).join(', ');
@@ -58,24 +52,26 @@ interface PayeeRow {
  * CANCELLED. Returns how many runs were validated.
  */
 export async function validateQueuedRuns(deps: DomainDeps, limit = 5): Promise<number> {
+  const { validate, invalidate } = PAYMENT_RUN_ACTIONS;
   const candidates = await deps.prisma.$queryRawUnsafe<Candidate[]>(
-    `SELECT id, buyer_id FROM payment_runs WHERE status = 'QUEUED' ORDER BY id LIMIT $1`,
-    limit,
+    `SELECT id, buyer_id FROM payment_runs WHERE status::text = ANY($2::text[]) AND ${notSetAside('id', 3, 4)} ORDER BY id LIMIT $1`,
+    limit, validate.from, VALIDATION_ROWS, deps.now(),
   );
-  return forEachCandidate(candidates, (c) => inTransaction(deps, c.buyer_id, null, async (uow) => {
+  return attemptRows(deps, VALIDATION_ROWS, candidates, async (c) => processed(await inTransaction(deps, c.buyer_id, null, async (uow) => {
     const run = await lockRun(uow, c.id, { skipLocked: true });
-    if (!run || run.status !== 'QUEUED') return false;
+    if (!run || !startsFrom(validate, run.status)) return false;
     const payables = await uow.tx.$queryRawUnsafe<PayeeRow[]>(
       `SELECT id, position, currency::text AS currency, account_number, supplier_type::text AS supplier_type, supplier_name
          FROM payables WHERE payment_run_id = $1::uuid AND buyer_id = $2::uuid ORDER BY position`,
       run.id, uow.buyerId,
     );
+    const outcomes = await deps.payeeCheck.check(payables.map((p) => ({
+      currency: p.currency, accountNumber: p.account_number, supplierType: p.supplier_type, supplierName: p.supplier_name,
+    })));
     const rows = [];
     const missing: number[] = [];
-    for (const p of payables) {
-      const outcome = checkPayee({
-        currency: p.currency, accountNumber: p.account_number, supplierType: p.supplier_type, supplierName: p.supplier_name,
-      });
+    for (const [i, p] of payables.entries()) {
+      const outcome = outcomes[i];
       if (!outcome) continue;
       const absent = isAccountMissing(outcome);
       if (absent) missing.push(Number(p.position));
@@ -83,13 +79,13 @@ export async function validateQueuedRuns(deps: DomainDeps, limit = 5): Promise<n
     }
     await storeValidationOutcomes(uow, run.id, rows);
     if (missing.length > 0) {
-      await moveRunWithPayables(uow, run, 'INVALID', 'validate a payment run',
-        { statusReason: invalidRunReason(missing) }, 'Payment run is INVALID');
+      await moveRunWithPayables(uow, run, invalidate.to, 'validate a payment run',
+        { statusReason: invalidRunReason(missing) }, `Payment run is ${invalidate.to}`);
     } else {
-      await moveRunWithPayables(uow, run, 'PENDING_CONFIRMATION', 'validate a payment run');
+      await moveRunWithPayables(uow, run, validate.to, 'validate a payment run');
     }
     return true;
-  }));
+  })));
 }
 
 /**
@@ -98,18 +94,21 @@ export async function validateQueuedRuns(deps: DomainDeps, limit = 5): Promise<n
  * locked and skipped; verifyPaymentRunChallenge applies the same expiry itself.
  */
 export async function expireChallenges(deps: DomainDeps, limit = 100): Promise<number> {
+  const expire = PAYMENT_RUN_ACTIONS.expireChallenge;
   const candidates = await deps.prisma.$queryRawUnsafe<Candidate[]>(
     `SELECT id, buyer_id FROM payment_runs
-      WHERE status = 'PENDING_CHALLENGE' AND challenge_expires_at <= $1::timestamptz
+      WHERE status::text = ANY($3::text[]) AND challenge_expires_at <= $1::timestamptz AND ${notSetAside('id', 4, 1)}
       ORDER BY challenge_expires_at LIMIT $2`,
     deps.now(),
     limit,
+    expire.from,
+    CHALLENGE_EXPIRY_ROWS,
   );
-  return forEachCandidate(candidates, (c) => inTransaction(deps, c.buyer_id, null, async (uow) => {
+  return attemptRows(deps, CHALLENGE_EXPIRY_ROWS, candidates, async (c) => processed(await inTransaction(deps, c.buyer_id, null, async (uow) => {
     const run = await lockRun(uow, c.id, { skipLocked: true });
-    const expired = run?.status === 'PENDING_CHALLENGE' && (run.challengeExpiresAt === null || run.challengeExpiresAt <= deps.now());
+    const expired = !!run && startsFrom(expire, run.status) && (run.challengeExpiresAt === null || run.challengeExpiresAt <= deps.now());
     if (!run || !expired) return false;
     await failChallenge(uow, run, CHALLENGE_EXPIRED);
     return true;
-  }));
+  })));
 }

@@ -8,6 +8,8 @@ import type { Actor } from '../shared/actor.ts';
 import type { DomainError } from '../shared/errors.ts';
 import type { BatchStatus, Role } from '../shared/statuses.ts';
 import { canAuthoriseBatch, canFundPaymentRun } from '../funding/funding.policy.ts';
+import { BATCH_ACTIONS } from '../funding/funding.states.ts';
+import { PAYMENT_RUN_ACTIONS } from './payment-run.states.ts';
 import {
   canCancelPaymentRun, canChangePayables, canConfirmPaymentRun, canRestartPaymentRun, canVerifyPaymentRunChallenge,
   type BuyerFacts, type RunFacts,
@@ -25,16 +27,19 @@ export const PaymentRunAction = {
 } as const;
 export type PaymentRunAction = keyof typeof PaymentRunAction;
 
-/** Who may attempt each action (CONTRACT.md §4 table); any one of the roles suffices. */
+/**
+ * Who may attempt each action: read from the action tables (payment-run.states.ts,
+ * funding.states.ts), the same rows the mutations' auth scopes and the policies read.
+ */
 export const PAYMENT_RUN_ACTION_ROLES = {
-  CONFIRM: ['CONTROLLER'],
-  VERIFY_CHALLENGE: ['CONTROLLER'],
-  RESTART: ['CONTROLLER'],
-  CANCEL: ['CREATOR', 'CONTROLLER'],
-  FUND: ['CONTROLLER'],
-  AUTHORISE_BATCHES: ['CONTROLLER'],
-  UPDATE_PAYABLES: ['CREATOR'],
-  CANCEL_PAYABLES: ['CREATOR', 'CONTROLLER'],
+  CONFIRM: PAYMENT_RUN_ACTIONS.confirm.roles,
+  VERIFY_CHALLENGE: PAYMENT_RUN_ACTIONS.passChallenge.roles,
+  RESTART: PAYMENT_RUN_ACTIONS.restart.roles,
+  CANCEL: PAYMENT_RUN_ACTIONS.cancel.roles,
+  FUND: PAYMENT_RUN_ACTIONS.fund.roles,
+  AUTHORISE_BATCHES: BATCH_ACTIONS.authorise.roles,
+  UPDATE_PAYABLES: PAYMENT_RUN_ACTIONS.updatePayables.roles,
+  CANCEL_PAYABLES: PAYMENT_RUN_ACTIONS.cancelPayables.roles,
 } as const satisfies Record<PaymentRunAction, readonly Role[]>;
 
 export interface BatchFacts {

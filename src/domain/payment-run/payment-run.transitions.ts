@@ -9,9 +9,9 @@ import { notFound } from '../shared/errors.ts';
 import { isUuid } from '../shared/ids.ts';
 import type { PayableStatus, PaymentRunStatus } from '../shared/statuses.ts';
 import type { UnitOfWork } from '../shared/unit-of-work.ts';
-import { payableStates } from './payable.states.ts';
+import { moveAll, writeStatus } from '../status-writer.ts';
 import type { RunCurrency } from './payment-run.validation.ts';
-import { paymentRunStates } from './payment-run.states.ts';
+import { PAYMENT_RUN_ACTIONS } from './payment-run.states.ts';
 
 export const CHALLENGE_TTL_MS = 5 * 60_000;
 export const CHALLENGE_ATTEMPTS = 3;
@@ -26,6 +26,8 @@ export interface LockedRun {
   readonly confirmedById: string | null;
   readonly challengeExpiresAt: Date | null;
   readonly challengeAttemptsRemaining: number | null;
+  /** restartPaymentRun calls so far (CONTRACT §7: at most 3). */
+  readonly restartCount: number;
   readonly totalAmount: bigint;
   readonly payableCount: number;
   readonly requireDualControl: boolean;
@@ -37,6 +39,7 @@ export interface RunChanges {
   confirmedById?: string | null;
   challengeExpiresAt?: Date | null;
   challengeAttemptsRemaining?: number | null;
+  restartCount?: number;
   totalAmount?: bigint;
   payableCount?: number;
 }
@@ -58,6 +61,7 @@ interface RunRow {
   confirmed_by_id: string | null;
   challenge_expires_at: Date | string | null;
   challenge_attempts_remaining: number | null;
+  restart_count: number;
   total_amount: bigint | number | string;
   payable_count: number;
   require_dual_control: boolean;
@@ -72,7 +76,7 @@ export async function lockRun(uow: UnitOfWork, id: string, options: { skipLocked
   if (!isUuid(id)) return null;
   const rows = await uow.tx.$queryRawUnsafe<RunRow[]>(
     `SELECT r.id, r.buyer_id, r.status::text AS status, r.currency::text AS currency, r.created_by_id, r.confirmed_by_id,
-            r.challenge_expires_at, r.challenge_attempts_remaining, r.total_amount, r.payable_count, b.require_dual_control
+            r.challenge_expires_at, r.challenge_attempts_remaining, r.restart_count, r.total_amount, r.payable_count, b.require_dual_control
        FROM payment_runs r JOIN buyers b ON b.id = r.buyer_id
       WHERE r.id = $1::uuid AND r.buyer_id = $2::uuid
       FOR UPDATE OF r${options.skipLocked ? ' SKIP LOCKED' : ''}`,
@@ -90,6 +94,7 @@ export async function lockRun(uow: UnitOfWork, id: string, options: { skipLocked
     confirmedById: row.confirmed_by_id,
     challengeExpiresAt: row.challenge_expires_at === null ? null : new Date(row.challenge_expires_at),
     challengeAttemptsRemaining: row.challenge_attempts_remaining === null ? null : Number(row.challenge_attempts_remaining),
+    restartCount: Number(row.restart_count),
     totalAmount: BigInt(row.total_amount),
     payableCount: Number(row.payable_count),
     requireDualControl: row.require_dual_control,
@@ -102,12 +107,9 @@ export async function lockRunOrThrow(uow: UnitOfWork, id: string): Promise<Locke
   return run;
 }
 
-/** One run transition: table check, update (updated_at via Prisma's @updatedAt), StatusChange row. */
+/** One run transition through the status writer: table check, update (updated_at via Prisma's @updatedAt), StatusChange row. */
 export async function moveRun(uow: UnitOfWork, run: LockedRun, to: PaymentRunStatus, action: string, changes: RunChanges = {}): Promise<LockedRun> {
-  paymentRunStates.assertTransition(run.status, to, action);
-  const data = { statusReason: null, ...changes, status: to };
-  await uow.tx.paymentRun.update({ where: { id: run.id }, data, select: { id: true } });
-  uow.record({ entityType: 'PAYMENT_RUN', entityId: run.id, paymentRunId: run.id, fromStatus: run.status, toStatus: to });
+  await writeStatus(uow, 'PAYMENT_RUN', { id: run.id, paymentRunId: run.id, status: run.status }, to, action, { statusReason: null, ...changes });
   return { ...run, ...withoutReason(changes), status: to };
 }
 
@@ -129,42 +131,22 @@ export async function moveRunWithPayables(
 }
 
 /**
- * Moves every payable of the run that is in `from` to `to` in one statement and logs one change
- * per row, in position order. The sub-select locks the rows and remembers each one's old status,
- * which RETURNING alone cannot give. `statusReason` fills only an empty reason (a more specific
- * one, such as AC01, stays).
+ * Moves every payable of the run that is in `from` to `to` in one statement (the status writer's
+ * moveAll), one change per row in position order. `statusReason` fills only an empty reason (a more
+ * specific one, such as AC01, stays).
  */
 export async function movePayablesWithRun(
   uow: UnitOfWork, runId: string, from: PayableStatus | readonly PayableStatus[], to: PayableStatus, statusReason: string | null = null,
 ): Promise<number> {
   const fromList: PayableStatus[] = typeof from === 'string' ? [from] : [...from];
-  for (const status of fromList) payableStates.assertTransition(status, to, `move payables to ${to}`);
-  const rows = await uow.tx.$queryRawUnsafe<{ id: string; old: PayableStatus; position: number }[]>(
-    `UPDATE payables p
-        SET status = $4::"PayableStatus", status_reason = COALESCE(p.status_reason, $5::text), updated_at = now()
-       FROM (SELECT id, status::text AS old, position FROM payables
-              WHERE payment_run_id = $1::uuid AND buyer_id = $2::uuid AND status = ANY($3::text[]::"PayableStatus"[])
-              FOR UPDATE) o
-      WHERE p.id = o.id
-      RETURNING p.id, o.old, o.position`,
-    runId,
-    uow.buyerId,
-    fromList,
-    to,
-    statusReason,
-  );
-  rows.sort((a, b) => a.position - b.position);
-  uow.recordAll(rows.map((row) => ({
-    entityType: 'PAYABLE' as const, entityId: row.id, paymentRunId: runId, fromStatus: row.old, toStatus: to,
-  })));
-  return rows.length;
+  return (await moveAll(uow, 'PAYABLE', runId, { all: true }, fromList, to, statusReason)).length;
 }
 
 export const CHALLENGE_EXPIRED = 'SCA challenge expired';
 
 /** 3rd wrong code or expiry: the payables follow to SCA_FAILED and the challenge is gone. */
 export const failChallenge = (uow: UnitOfWork, run: LockedRun, reason: string) =>
-  moveRunWithPayables(uow, run, 'SCA_FAILED', 'fail an SCA challenge', { ...NO_CHALLENGE, statusReason: reason });
+  moveRunWithPayables(uow, run, PAYMENT_RUN_ACTIONS.failChallenge.to, 'fail an SCA challenge', { ...NO_CHALLENGE, statusReason: reason });
 
 /** Runs' own columns change outside status transitions too (edits, attempts): keep updated_at honest. */
 export async function touchRun(uow: UnitOfWork, runId: string, changes: Pick<RunChanges, 'challengeAttemptsRemaining' | 'totalAmount' | 'payableCount'> = {}): Promise<void> {

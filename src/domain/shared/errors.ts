@@ -25,6 +25,8 @@ export const ErrorCode = {
   FUNDING_LIMIT_EXCEEDED: 'FUNDING_LIMIT_EXCEEDED',
   IDEMPOTENCY_REF_REUSED: 'IDEMPOTENCY_REF_REUSED',
   IDEMPOTENT_REQUEST_IN_PROGRESS: 'IDEMPOTENT_REQUEST_IN_PROGRESS',
+  /** CONTRACT §7: restartPaymentRun used up (3 per run); the run can only be cancelled. */
+  SCA_ATTEMPTS_EXHAUSTED: 'SCA_ATTEMPTS_EXHAUSTED',
   QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -36,10 +36,6 @@ export type Role = keyof typeof Role;
 export const EntityType = values('PAYMENT_RUN', 'FUNDING_GROUP', 'PAYABLE', 'BATCH', 'AUTHORISATION');
 export type EntityType = keyof typeof EntityType;
 
-/** A payable is concluded when nothing more will happen to it except a later RETURN. */
-export const CONCLUDED_PAYABLE_STATUSES: readonly PayableStatus[] = ['COMPLETED', 'FAILED', 'RETURNED', 'CANCELLED'];
-
-/** Attempts that still hold the batch (one active attempt per batch). */
-export const ACTIVE_AUTHORISATION_STATUSES: readonly AuthorisationStatus[] = [
-  'CREATED', 'USER_AUTHORISING', 'BANK_AUTHORISING', 'AWAITING_MULTI_AUTH',
-];
+// Status groups that carry rules live beside their machines; re-exported here for older callers.
+export { CONCLUDED_PAYABLE_STATUSES } from '../payment-run/payable.states.ts';
+export { ACTIVE_ATTEMPT_STATUSES as ACTIVE_AUTHORISATION_STATUSES } from '../funding/funding.states.ts';

@@ -1,13 +1,14 @@
-import { readLogHead } from '../../events/event-log.ts';
+import { AuditAction, writeAuditEvent } from '../audit/audit.ts';
+import { readLogHead } from '../shared/event-log.ts';
 import type { Actor } from '../shared/actor.ts';
 import { insufficientPermissions, notFound } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { FieldRules } from '../shared/input.ts';
 import type { EntityType } from '../shared/statuses.ts';
-import type { DomainDeps } from '../shared/unit-of-work.ts';
+import type { DomainDeps, Tx } from '../shared/unit-of-work.ts';
 import { checkEndpointUrl } from './webhook.address.ts';
 import { encryptSecret, newSigningSecret } from './webhook.secrets.ts';
-import { DisabledReason, WEBHOOK_MANAGER_ROLE, webhookEndpointStates, type WebhookEndpointStatus } from './webhook.states.ts';
+import { DisabledReason, EndpointChange, WEBHOOK_MANAGER_ROLE, webhookEndpointStates, type WebhookEndpointStatus } from './webhook.states.ts';
 
 /** What the commands need from config beyond DomainDeps. */
 export interface WebhookSettings {
@@ -30,6 +31,10 @@ export const PREVIOUS_SECRET_GRACE_MS = 24 * 3_600_000;
 export function canManageWebhooks(actor: Actor) {
   return actor.roles.has(WEBHOOK_MANAGER_ROLE) ? null : insufficientPermissions('manage webhook endpoints');
 }
+
+/** WEBHOOK_ENDPOINT_CHANGED, in the transaction of the change (src/domain/audit/audit.ts). */
+const auditEndpoint = (tx: Tx, actor: Actor, id: string, details: Record<string, unknown>) =>
+  writeAuditEvent(tx, actor.buyerId, actor, AuditAction.WEBHOOK_ENDPOINT_CHANGED, { type: 'WebhookEndpoint', id }, details);
 
 function enforceManager(actor: Actor) {
   const denied = canManageWebhooks(actor);
@@ -54,8 +59,9 @@ export async function createWebhookEndpoint(deps: DomainDeps, settings: WebhookS
   }
   const id = uuidv7();
   const secret = newSigningSecret();
-  const endpoint = await db.webhookEndpoint.create({
-    data: {
+  const cursorSeq = await readLogHead(deps.prisma, actor.buyerId);
+  const endpoint = await db.$transaction(async (tx) => {
+    const created = await tx.webhookEndpoint.create({ data: {
       id,
       buyerId: actor.buyerId,
       url: input.url,
@@ -63,8 +69,12 @@ export async function createWebhookEndpoint(deps: DomainDeps, settings: WebhookS
       entityTypes: [...new Set(input.entityTypes ?? [])],
       paymentRunId: input.paymentRunId ?? null,
       secretCiphertext: encryptSecret(settings.encryptionKey, id, secret),
-      cursorSeq: await readLogHead(deps.prisma, actor.buyerId),
-    },
+      cursorSeq,
+    } });
+    await auditEndpoint(tx, actor, id, {
+      change: EndpointChange.CREATED, url: created.url, entityTypes: created.entityTypes, paymentRunFilter: created.paymentRunId !== null,
+    });
+    return created;
   });
   return { endpoint, secret };
 }
@@ -89,6 +99,7 @@ export async function rotateWebhookSecret(deps: DomainDeps, settings: WebhookSet
         previousSecretExpiresAt: new Date(deps.now().getTime() + PREVIOUS_SECRET_GRACE_MS),
       },
     });
+    await auditEndpoint(tx, actor, id, { change: EndpointChange.SECRET_ROTATED, url: endpoint.url });
     return { endpoint, secret };
   });
 }
@@ -96,9 +107,10 @@ export async function rotateWebhookSecret(deps: DomainDeps, settings: WebhookSet
 async function moveTo(deps: DomainDeps, actor: Actor, id: string, to: WebhookEndpointStatus) {
   enforceManager(actor);
   return deps.tenantDb(actor.buyerId).$transaction(async (tx) => {
-    const endpoint = await tx.webhookEndpoint.findUnique({ where: { id }, select: { status: true } });
+    const endpoint = await tx.webhookEndpoint.findUnique({ where: { id }, select: { status: true, url: true } });
     if (!endpoint) throw notFound('Webhook endpoint');
     if (endpoint.status !== to) webhookEndpointStates.assertTransition(endpoint.status, to, `${to.toLowerCase()} the endpoint`);
+    await auditEndpoint(tx, actor, id, { change: to, from: endpoint.status, url: endpoint.url });
     if (to === 'DISABLED') {
       return tx.webhookEndpoint.update({ where: { id }, data: { status: to, disabledReason: endpoint.status === to ? undefined : DisabledReason.ADMIN } });
     }
@@ -116,7 +128,11 @@ export const enableWebhookEndpoint = (deps: DomainDeps, actor: Actor, id: string
 /** Removes the endpoint and its attempt records; a delivery in flight finds its claim gone and stops. */
 export async function deleteWebhookEndpoint(deps: DomainDeps, actor: Actor, id: string) {
   enforceManager(actor);
-  const { count } = await deps.tenantDb(actor.buyerId).webhookEndpoint.deleteMany({ where: { id } });
-  if (count === 0) throw notFound('Webhook endpoint');
-  return true;
+  return deps.tenantDb(actor.buyerId).$transaction(async (tx) => {
+    const endpoint = await tx.webhookEndpoint.findUnique({ where: { id }, select: { url: true } });
+    const { count } = await tx.webhookEndpoint.deleteMany({ where: { id } });
+    if (count === 0 || !endpoint) throw notFound('Webhook endpoint');
+    await auditEndpoint(tx, actor, id, { change: EndpointChange.DELETED, url: endpoint.url });
+    return true;
+  });
 }

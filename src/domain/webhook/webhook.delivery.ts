@@ -7,7 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Webhook } from 'standardwebhooks';
-import { encodeLogCursor, readStatusChanges, type RawSql } from '../../events/event-log.ts';
+import { encodeLogCursor, readStatusChanges, type RawSql } from '../shared/event-log.ts';
 import type { Logger } from '../../logger.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { signedHeaders, webhookBody, type GlobalIdEncoder } from './webhook.payload.ts';

@@ -5,7 +5,7 @@
  * query the entity straight away.
  */
 import { Webhook } from 'standardwebhooks';
-import { encodeLogCursor, type LoggedStatusChange } from '../../events/event-log.ts';
+import { encodeLogCursor, type LoggedStatusChange } from '../shared/event-log.ts';
 
 /** Encodes a database id as the API's global id (injected: the domain does not know GraphQL). */
 export type GlobalIdEncoder = (typename: string, id: string) => string;

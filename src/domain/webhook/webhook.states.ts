@@ -25,3 +25,6 @@ export const DisabledReason = { ADMIN: 'ADMIN', RETRIES_EXHAUSTED: 'RETRIES_EXHA
 
 /** Who may manage endpoints: ADMINs of the buyer (auth scope `admin` on every field). */
 export const WEBHOOK_MANAGER_ROLE = 'ADMIN';
+
+/** What a WEBHOOK_ENDPOINT_CHANGED audit event says happened (besides ENABLED/DISABLED moves). */
+export const EndpointChange = { CREATED: 'CREATED', SECRET_ROTATED: 'SECRET_ROTATED', DELETED: 'DELETED' } as const;

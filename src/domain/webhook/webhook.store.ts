@@ -4,7 +4,7 @@
  * receiver thinks, and a crashed instance's claim simply expires. Every write after the claim names
  * the owner token, so a deliverer that lost its claim (endpoint deleted, lease expired) changes nothing.
  */
-import type { RawSql } from '../../events/event-log.ts';
+import type { RawSql } from '../shared/event-log.ts';
 import type { EntityType } from '../shared/statuses.ts';
 import { DisabledReason } from './webhook.states.ts';
 

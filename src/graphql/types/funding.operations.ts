@@ -1,7 +1,6 @@
 /**
  * Funding mutations (CONTRACT.md §3, §4 "Funding"). Resolvers decode ids, call one command, reload
- * with the client's selection. Importing the commands module also registers the cancelPaymentRun
- * hook that cancels a run's funding.
+ * with the client's selection. Roles come from the domain's action tables (actionScopes).
  *
  * simulate* need an authenticated user of the buyer, whatever their roles: they stand in for the
  * bank, not for a decision of the buyer's (those — fund, authorise, cancel — are CONTROLLER-only, and
@@ -13,6 +12,12 @@ import { PayableOutcome } from '../../domain/funding/execution.commands.ts';
 import { sandboxOnly } from '../../domain/funding/funding.policy.ts';
 import { enforce } from '../../domain/payment-run/payment-run.policy.ts';
 import { DomainError, ErrorCode } from '../../domain/shared/errors.ts';
+import { PAYABLE_OUTCOMES } from '../../domain/payment-run/payable.states.ts';
+import { PAYMENT_RUN_ACTIONS } from '../../domain/payment-run/payment-run.states.ts';
+import {
+  AUTHORISATION_ACTIONS, BATCH_ACTIONS, FUNDING_GROUP_ACTIONS,
+} from '../../domain/funding/funding.states.ts';
+import { actionScopes } from '../action-scopes.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
 import { encodeGlobalId, idOf } from '../ids.ts';
@@ -50,7 +55,7 @@ builder.mutationFields((t) => ({
   fundPaymentRun: t.prismaField({
     type: ['FundingGroup'],
     description: 'Splits the run into funding groups and batches, once; calling again returns the same groups.',
-    authScopes: scopesFor('FUND'),
+    authScopes: actionScopes(PAYMENT_RUN_ACTIONS.fund),
     args: { id: t.arg.id(), linkedAccountIds: t.arg.idList() },
     resolve: async (query, _root, args, ctx) => {
       const runId = idOf('PaymentRun', args.id);
@@ -61,7 +66,7 @@ builder.mutationFields((t) => ({
   }),
   cancelFundingGroup: t.prismaField({
     type: 'FundingGroup',
-    authScopes: { controller: true },
+    authScopes: actionScopes(FUNDING_GROUP_ACTIONS.cancel),
     args: { paymentRunId: t.arg.id(), reference: t.arg.string() },
     resolve: async (query, _root, args, ctx) => {
       const { id } = await funding.cancelFundingGroup(deps(ctx), ctx.actor!, idOf('PaymentRun', args.paymentRunId), args.reference);
@@ -71,7 +76,7 @@ builder.mutationFields((t) => ({
   authoriseBatch: t.prismaField({
     type: 'Authorisation',
     description: 'Starts an attempt to authorise the batch at the bank (SCA enrolled CONTROLLER).',
-    authScopes: scopesFor('AUTHORISE_BATCHES'),
+    authScopes: actionScopes(BATCH_ACTIONS.authorise),
     args: { batchId: t.arg.id() },
     resolve: async (query, _root, args, ctx) => {
       const { id } = await funding.authoriseBatch(deps(ctx), ctx.actor!, idOf('Batch', args.batchId));
@@ -80,7 +85,7 @@ builder.mutationFields((t) => ({
   }),
   cancelAuthorisation: t.prismaField({
     type: 'Authorisation',
-    authScopes: { controller: true },
+    authScopes: actionScopes(AUTHORISATION_ACTIONS.cancel),
     args: { id: t.arg.id() },
     resolve: async (query, _root, args, ctx) => {
       const { id } = await funding.cancelAuthorisation(deps(ctx), ctx.actor!, idOf('Authorisation', args.id));
@@ -90,7 +95,7 @@ builder.mutationFields((t) => ({
   simulateAuthorisationOutcome: t.prismaField({
     type: 'Authorisation',
     description: 'Sandbox only: the bank\'s answer to an authorisation attempt.',
-    authScopes: { authenticated: true },
+    authScopes: actionScopes(AUTHORISATION_ACTIONS.concludeAtBank),
     args: { id: t.arg.id(), outcome: t.arg({ type: AuthorisationOutcomeEnum }) },
     resolve: async (query, _root, args, ctx) => {
       enforce(sandboxOnly(deps(ctx)));
@@ -101,7 +106,7 @@ builder.mutationFields((t) => ({
   simulateFundsReceived: t.prismaField({
     type: 'FundingGroup',
     description: 'Sandbox only: the group\'s money has arrived; its payables start executing.',
-    authScopes: { authenticated: true },
+    authScopes: actionScopes(FUNDING_GROUP_ACTIONS.receiveFunds),
     args: { fundingGroupId: t.arg.id() },
     resolve: async (query, _root, args, ctx) => {
       enforce(sandboxOnly(deps(ctx)));
@@ -112,7 +117,7 @@ builder.mutationFields((t) => ({
   simulatePayableOutcome: t.prismaField({
     type: 'Payable',
     description: 'Sandbox only: COMPLETE or FAIL an EXECUTING payable, or RETURN a COMPLETED one.',
-    authScopes: { authenticated: true },
+    authScopes: actionScopes(PAYABLE_OUTCOMES.COMPLETE),
     args: { id: t.arg.id(), outcome: t.arg({ type: PayableOutcomeEnum }) },
     resolve: async (query, _root, args, ctx) => {
       enforce(sandboxOnly(deps(ctx)));

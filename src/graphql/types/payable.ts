@@ -2,7 +2,7 @@ import { PayableStatus } from '../../domain/shared/statuses.ts';
 import { DomainError, ErrorCode, FieldError } from '../../domain/shared/errors.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
-import { createPayableLoaders, type PayableParent } from '../loaders.ts';
+import type { PayableParent } from '../loaders.ts';
 import { BankAccountDetails, Money, SupplierTypeEnum } from './common.ts';
 import { pageInfo, pageWindow, type PageArgs } from './pagination.ts';
 
@@ -68,6 +68,12 @@ export const Payable = builder.prismaNode('Payable', {
     amount: t.field({ type: Money, resolve: (p) => ({ currency: p.currency, amount: p.amount }) }),
     reference: t.exposeString('reference'),
     supplier: t.field({ type: Supplier, resolve: (p) => p }),
+    supplierChangedAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When updatePayables last replaced the supplier (and its bank details) after creation: worth a look before confirming.',
+      resolve: (p) => (p.supplierChangedAt == null ? null : new Date(p.supplierChangedAt)),
+    }),
     validationOutcomes: t.field({
       type: [ValidationOutcome],
       resolve: (p) => (p.validationOutcomes ?? []) as unknown as OutcomeValue[],
@@ -91,7 +97,7 @@ function decodePosition(cursor: string | null | undefined, fieldName: 'after' | 
 }
 
 export const loaders = (ctx: GraphQLContext) =>
-  (ctx.payableLoaders ??= createPayableLoaders(ctx.services.database.query, ctx.actor!.buyerId));
+  (ctx.payableLoaders ??= ctx.services.reads.payables(ctx.actor!.buyerId));
 
 /**
  * The page of payables under a run, funding group or batch, batched across parents (see

@@ -2,6 +2,8 @@ import * as commands from '../../domain/payment-run/payment-run.commands.ts';
 import { notFound } from '../../domain/shared/errors.ts';
 import type { PaymentRunStatus } from '../../domain/shared/statuses.ts';
 import type { Prisma } from '../../generated/prisma/client.ts';
+import { PAYMENT_RUN_ACTIONS } from '../../domain/payment-run/payment-run.states.ts';
+import { actionScopes } from '../action-scopes.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
 import { idOf } from '../ids.ts';
@@ -108,7 +110,7 @@ builder.queryFields((t) => ({
 builder.mutationFields((t) => ({
   createPaymentRun: t.prismaField({
     type: 'PaymentRun',
-    authScopes: { creator: true },
+    authScopes: actionScopes(PAYMENT_RUN_ACTIONS.create),
     args: { input: t.arg({ type: CreatePaymentRunInput }) },
     resolve: async (query, _root, { input }, ctx) => {
       const { id } = await commands.createPaymentRun(ctx.services.domain, ctx.actor!, input);
@@ -117,7 +119,7 @@ builder.mutationFields((t) => ({
   }),
   updatePayables: t.prismaField({
     type: 'PaymentRun',
-    authScopes: scopesFor('UPDATE_PAYABLES'),
+    authScopes: actionScopes(PAYMENT_RUN_ACTIONS.updatePayables),
     args: { paymentRunId: t.arg.id(), payables: t.arg({ type: [UpdatePayableInput] }) },
     resolve: async (query, _root, args, ctx) => {
       const id = runId(args.paymentRunId);
@@ -128,7 +130,7 @@ builder.mutationFields((t) => ({
   }),
   cancelPayables: t.prismaField({
     type: 'PaymentRun',
-    authScopes: scopesFor('CANCEL_PAYABLES'),
+    authScopes: actionScopes(PAYMENT_RUN_ACTIONS.cancelPayables),
     args: { paymentRunId: t.arg.id(), payableIds: t.arg.idList() },
     resolve: async (query, _root, args, ctx) => {
       const id = runId(args.paymentRunId);
@@ -138,7 +140,7 @@ builder.mutationFields((t) => ({
   }),
   cancelPaymentRun: t.prismaField({
     type: 'PaymentRun',
-    authScopes: scopesFor('CANCEL'),
+    authScopes: actionScopes(PAYMENT_RUN_ACTIONS.cancel),
     args: { id: t.arg.id() },
     resolve: async (query, _root, args, ctx) => {
       await commands.cancelPaymentRun(ctx.services.domain, ctx.actor!, runId(args.id));
@@ -147,7 +149,7 @@ builder.mutationFields((t) => ({
   }),
   confirmPaymentRun: t.prismaField({
     type: 'PaymentRun',
-    authScopes: scopesFor('CONFIRM'),
+    authScopes: actionScopes(PAYMENT_RUN_ACTIONS.confirm),
     args: { id: t.arg.id() },
     resolve: async (query, _root, args, ctx) => {
       await commands.confirmPaymentRun(ctx.services.domain, ctx.actor!, runId(args.id));
@@ -156,7 +158,7 @@ builder.mutationFields((t) => ({
   }),
   verifyPaymentRunChallenge: t.prismaField({
     type: 'PaymentRun',
-    authScopes: scopesFor('VERIFY_CHALLENGE'),
+    authScopes: actionScopes(PAYMENT_RUN_ACTIONS.passChallenge),
     args: { id: t.arg.id(), code: t.arg.string() },
     resolve: async (query, _root, args, ctx) => {
       await commands.verifyPaymentRunChallenge(ctx.services.domain, ctx.actor!, runId(args.id), args.code);
@@ -165,7 +167,7 @@ builder.mutationFields((t) => ({
   }),
   restartPaymentRun: t.prismaField({
     type: 'PaymentRun',
-    authScopes: scopesFor('RESTART'),
+    authScopes: actionScopes(PAYMENT_RUN_ACTIONS.restart),
     args: { id: t.arg.id() },
     resolve: async (query, _root, args, ctx) => {
       await commands.restartPaymentRun(ctx.services.domain, ctx.actor!, runId(args.id));

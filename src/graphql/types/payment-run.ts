@@ -1,3 +1,5 @@
+import { PAYMENT_RUN_ACTIONS } from '../../domain/payment-run/payment-run.states.ts';
+import { startsFrom } from '../../domain/shared/state-machine.ts';
 import { PaymentRunStatus, type PayableStatus } from '../../domain/shared/statuses.ts';
 import { builder } from '../builder.ts';
 import { CurrencyEnum, Money } from './common.ts';
@@ -48,7 +50,7 @@ export const PaymentRun = builder.prismaNode('PaymentRun', {
       description: 'Present while PENDING_CHALLENGE.',
       select: { status: true, challengeExpiresAt: true, challengeAttemptsRemaining: true },
       resolve: (r) =>
-        r.status === 'PENDING_CHALLENGE' && r.challengeExpiresAt
+        startsFrom(PAYMENT_RUN_ACTIONS.passChallenge, r.status) && r.challengeExpiresAt
           ? { expiresAt: r.challengeExpiresAt, attemptsRemaining: r.challengeAttemptsRemaining ?? 0 }
           : null,
     }),

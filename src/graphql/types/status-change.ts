@@ -1,9 +1,8 @@
 import { brandWithType } from '@pothos/core';
 import { DomainError, ErrorCode, FieldError, notFound } from '../../domain/shared/errors.ts';
 import { EntityType } from '../../domain/shared/statuses.ts';
-import {
-  countStatusChanges, decodeLogCursor, encodeLogCursor, readStatusChanges, readStatusChangesBackward, type LoggedStatusChange,
-} from '../../events/event-log.ts';
+import { decodeLogCursor, encodeLogCursor, type LoggedStatusChange } from '../../events/event-log.ts';
+import { guardStream, REVOKED } from '../../events/stream-authority.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
 import { encodeGlobalId, idOf } from '../ids.ts';
@@ -85,15 +84,15 @@ export async function resolveStatusChangePage(ctx: GraphQLContext, paymentRunId:
   const after = parseLogCursor(args.after) ?? 0n;
   const before = parseLogCursor(args.before, 'before');
   const { size, backward } = pageWindow(args);
-  const prisma = ctx.services.database.prisma;
+  const log = ctx.services.reads.statusChanges(buyerId);
   const rows = backward
-    ? await readStatusChangesBackward(prisma, buyerId, after, before, size + 1, { paymentRunId })
-    : await readStatusChanges(prisma, buyerId, after, size + 1, { paymentRunId }, before === null ? null : before - 1n);
+    ? await log.pageBackward(after, before, size + 1, { paymentRunId })
+    : await log.page(after, size + 1, { paymentRunId }, before === null ? null : before - 1n);
   const more = rows.length > size;
   const page = backward ? rows.slice(rows.length - Math.min(rows.length, size)) : rows.slice(0, size);
   const cursorOf = (node: LoggedStatusChange) => encodeLogCursor(node.seq);
   return {
-    totalCount: () => countStatusChanges(prisma, buyerId, { paymentRunId }),
+    totalCount: () => log.count({ paymentRunId }),
     edges: page.map((node) => ({ cursor: cursorOf(node), node })),
     pageInfo: pageInfo(page, cursorOf, args, backward, more),
   };
@@ -126,13 +125,22 @@ builder.subscriptionField('statusChanged', (t) =>
     subscribe: async (_root, args, ctx) => {
       const afterSeq = parseLogCursor(args.after);
       const paymentRunId = await runFilter(ctx, args.paymentRunId);
-      return ctx.services.live.stream({
+      const stream = ctx.services.live.stream({
         buyerId: ctx.actor!.buyerId,
         afterSeq,
         paymentRunId,
         entityTypes: args.entityTypes,
       });
+      // The stream ends (UNAUTHENTICATED, then complete) once the token expires or the user is
+      // removed or loses every role (CONTRACT §10).
+      const { userId, buyerId } = ctx.actor!;
+      return guardStream(stream, ctx.services.streamAuthority, {
+        userId, buyerId, expiresAt: ctx.credentialExpiresAt, apiKeyId: ctx.actor!.apiKeyId ?? null, sessionId: ctx.actor!.sessionId ?? null,
+      });
     },
-    resolve: (change) => change,
+    resolve: (change) => {
+      if (change === REVOKED) throw new DomainError(ErrorCode.UNAUTHENTICATED, 'Your sign-in no longer allows this subscription; sign in again and resubscribe');
+      return change;
+    },
   }),
 );

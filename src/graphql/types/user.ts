@@ -1,6 +1,8 @@
 import { Role } from '../../domain/shared/statuses.ts';
-import { createUser, enrolScaDevice, login, setUserRoles, verifyScaEnrolment } from '../../domain/user/user.commands.ts';
-import { loadActor } from '../../domain/user/user.queries.ts';
+import {
+  createUser, enrolScaDevice, login, resetScaEnrolment, setUserRoles, verifyScaEnrolment,
+} from '../../domain/user/user.commands.ts';
+import { changePassword, deactivateUser, logout } from '../../domain/user/user.lifecycle.ts';
 import { builder } from '../builder.ts';
 import { idOf } from '../ids.ts';
 import { NewUserInput, RoleEnum } from './common.ts';
@@ -12,6 +14,9 @@ export const User = builder.prismaNode('User', {
     name: t.exposeString('name'),
     roles: t.field({ type: [RoleEnum], resolve: (user) => user.roles }),
     scaEnrolled: t.exposeBoolean('scaEnrolled'),
+    deactivatedAt: t.expose('deactivatedAt', {
+      type: 'DateTime', nullable: true, description: 'Set once an ADMIN deactivated the user: they can no longer sign in or act.',
+    }),
     buyer: t.relation('buyer'),
   }),
 });
@@ -46,11 +51,14 @@ builder.mutationFields((t) => ({
     args: { email: t.arg.string(), password: t.arg.string() },
     resolve: async (_root, { email, password }, ctx) => {
       const { services } = ctx;
-      const user = await login(services.domain, email, password);
+      // The request's own point covers one login; every further (aliased) login field counts too.
+      ctx.loginFields = (ctx.loginFields ?? 0) + 1;
+      if (ctx.loginFields > 1) await services.rateLimiter.consume(ctx.rateLimitKey);
+      const { user, sessionId } = await login(services.domain, email, password, { ttlSeconds: services.config.jwtTtlSeconds });
       // The rest of this response is read as the user who just signed in.
-      ctx.actor = await loadActor(services.database.prisma, user.id, user.buyerId);
+      ctx.actor = await services.reads.actor(user.id, user.buyerId);
       ctx.db = services.domain.tenantDb(user.buyerId);
-      return { token: await services.tokens.issue(user.id, user.buyerId), userId: user.id };
+      return { token: await services.tokens.issue(user.id, user.buyerId, sessionId), userId: user.id };
     },
   }),
   createUser: t.prismaField({
@@ -73,16 +81,47 @@ builder.mutationFields((t) => ({
   }),
   enrolScaDevice: t.boolean({
     description: 'Starts enrolling an SCA device; finish with verifyScaEnrolment(code). Sandbox code: 123456.',
-    authScopes: { authenticated: true },
+    authScopes: { person: true },
     resolve: (_root, _args, ctx) => enrolScaDevice(ctx.services.domain, ctx.actor!),
   }),
   verifyScaEnrolment: t.prismaField({
     type: 'User',
-    authScopes: { authenticated: true },
+    authScopes: { person: true },
     args: { code: t.arg.string() },
     resolve: async (query, _root, { code }, ctx) => {
       await verifyScaEnrolment(ctx.services.domain, ctx.actor!, code);
       return ctx.db!.user.findUniqueOrThrow({ ...query, where: { id: ctx.actor!.userId } });
+    },
+  }),
+  resetScaEnrolment: t.prismaField({
+    type: 'User',
+    description: 'Clears a user\'s SCA enrolment (a lost device); they must enrol again before approving.\n\nRoles: ADMIN. Allowed when: always.',
+    authScopes: { admin: true },
+    args: { userId: t.arg.id() },
+    resolve: async (query, _root, args, ctx) => {
+      const user = await resetScaEnrolment(ctx.services.domain, ctx.actor!, idOf('User', args.userId));
+      return ctx.db!.user.findUniqueOrThrow({ ...query, where: { id: user.id } });
+    },
+  }),
+  changePassword: t.boolean({
+    description: 'Changes the viewer\'s password (the current one is required). Every other session is signed out; this one stays.\n\nRoles: any signed-in person (not an API key). Allowed when: always.',
+    authScopes: { person: true },
+    args: { currentPassword: t.arg.string(), newPassword: t.arg.string() },
+    resolve: (_root, args, ctx) => changePassword(ctx.services.domain, ctx.actor!, args.currentPassword, args.newPassword),
+  }),
+  logout: t.boolean({
+    description: 'Revokes the token this request was sent with.\n\nRoles: any signed-in person (not an API key). Allowed when: always.',
+    authScopes: { person: true },
+    resolve: (_root, _args, ctx) => logout(ctx.services.domain, ctx.actor!),
+  }),
+  deactivateUser: t.prismaField({
+    type: 'User',
+    description: 'The user can no longer sign in; their tokens, API keys and streams stop working.\n\nRoles: ADMIN. Allowed when: the buyer keeps at least one other active ADMIN.',
+    authScopes: { admin: true },
+    args: { userId: t.arg.id() },
+    resolve: async (query, _root, args, ctx) => {
+      const user = await deactivateUser(ctx.services.domain, ctx.actor!, idOf('User', args.userId));
+      return ctx.db!.user.findUniqueOrThrow({ ...query, where: { id: user.id } });
     },
   }),
 }));
