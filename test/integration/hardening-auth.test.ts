@@ -18,21 +18,23 @@ afterAll(() => app?.stop());
 const key = new TextEncoder().encode(TEST_JWT_SECRET);
 const Me = '{ viewer { id } }';
 
-async function sign(claims: { sub: string; buyer: string }, exp: number | null) {
+async function sign(claims: { sub: string; buyer: string; jti?: string }, exp: number | null) {
   const jwt = new SignJWT({ buyer: claims.buyer }).setProtectedHeader({ alg: 'HS256' }).setSubject(claims.sub)
     .setIssuer('payment-run-gateway').setIssuedAt();
+  if (claims.jti) jwt.setJti(claims.jti);
   if (exp !== null) jwt.setExpirationTime(exp);
   return jwt.sign(key);
 }
 
 describe('tokens', () => {
   it('refuses a correctly signed token without exp (UNAUTHENTICATED)', async () => {
-    const { sub, buyer } = decodeJwt(tenant.admin.token) as { sub: string; buyer: string };
-    const token = await sign({ sub, buyer }, null);
+    // The admin's own session (jti), so only the missing exp differs from a token that works.
+    const { sub, buyer, jti } = decodeJwt(tenant.admin.token) as { sub: string; buyer: string; jti: string };
+    const token = await sign({ sub, buyer, jti }, null);
     const error = await app.client(token).error(Me);
     expect(error!.extensions?.code).toBe('UNAUTHENTICATED');
     // The same claims with an expiry work: only the missing exp is refused.
-    const valid = await sign({ sub, buyer }, Math.floor(Date.now() / 1000) + 60);
+    const valid = await sign({ sub, buyer, jti }, Math.floor(Date.now() / 1000) + 60);
     expect(await app.client(valid).data(Me)).toEqual({ viewer: { id: expect.any(String) } });
   });
 

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { print } from 'graphql';
 import { decodeJwt, SignJWT } from 'jose';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { apiKeyOf, DeactivateUser, Logout, RevokeApiKey } from '../helpers/access.ts';
 import { CreateUser, createTenant, PASSWORD, signIn, type SignedInUser, type Tenant } from '../helpers/factories.ts';
 import { createRun, gbpPayable } from '../helpers/payment-runs.ts';
 import { startTestApp, TEST_JWT_SECRET, type TestApp } from '../helpers/test-app.ts';
@@ -14,18 +14,14 @@ import { connectWs, StatusChanged, type WsTestClient } from '../helpers/ws-clien
  */
 let app: TestApp;
 let tenant: Tenant;
-let sql: pg.Client;
 const sockets: WsTestClient[] = [];
 
 beforeAll(async () => {
   app = await startTestApp({ STREAM_AUTH_CHECK_MS: '200' });
   tenant = await createTenant(app);
-  sql = new pg.Client({ connectionString: inject('databaseUrl') });
-  await sql.connect();
 });
 afterAll(async () => {
   await Promise.all(sockets.map((socket) => socket.dispose()));
-  await sql?.end();
   await app?.stop();
 });
 
@@ -39,8 +35,9 @@ async function newUser(): Promise<SignedInUser> {
 
 /** A token for the user that expires in `seconds` (the gateway's own tokens live at least 60 s). */
 async function shortToken(user: SignedInUser, seconds: number) {
-  const { sub, buyer } = decodeJwt(user.token) as { sub: string; buyer: string };
-  return new SignJWT({ buyer }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuer('payment-run-gateway')
+  // Same user and session (jti): only the expiry differs.
+  const { sub, buyer, jti } = decodeJwt(user.token) as { sub: string; buyer: string; jti: string };
+  return new SignJWT({ buyer }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuer('payment-run-gateway').setJti(jti)
     .setIssuedAt().setExpirationTime(Math.floor(Date.now() / 1000) + seconds).sign(new TextEncoder().encode(TEST_JWT_SECRET));
 }
 
@@ -100,7 +97,24 @@ describe('open streams and their authority', () => {
   it('end after the user was removed', async () => {
     const user = await newUser();
     await expectEnded(user.token, async () => {
-      await sql.query(`DELETE FROM users WHERE email = $1`, [user.email]);
+      // A user who signed in is on the (append-only) audit trail and cannot be deleted; an ADMIN
+      // removes them from the buyer by deactivating them.
+      await tenant.admin.client.data(DeactivateUser, { userId: user.id });
+    });
+  });
+
+  it('end after the API key they were opened with is revoked', async () => {
+    const user = await newUser();
+    const key = await apiKeyOf(app, user, ['CREATOR']);
+    await expectEnded(key.secret, async () => {
+      await user.client.data(RevokeApiKey, { id: key.id });
+    });
+  });
+
+  it('end after the session they were opened with signs out', async () => {
+    const user = await newUser();
+    await expectEnded(user.token, async () => {
+      await user.client.data(Logout, {});
     });
   });
 });
