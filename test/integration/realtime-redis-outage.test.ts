@@ -1,7 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTenant, type Tenant } from '../helpers/factories.ts';
+import { freePort, startRedis, type RedisProcess } from '../helpers/processes.ts';
 import { CancelRun, createRun, gbpPayable } from '../helpers/payment-runs.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
 import { connectWs, readLog, StatusChanged, type WsTestClient } from '../helpers/ws-client.ts';
@@ -90,46 +89,3 @@ describe('a Redis outage', () => {
     expect(final.at(-1)!.paymentRunId).toBe(afterOutage.id);
   });
 });
-
-interface RedisProcess {
-  port: number;
-  stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** A throwaway redis-server (no persistence), ready when it says so on stdout. */
-async function startRedis(port: number): Promise<RedisProcess> {
-  const child: ChildProcess = spawn('redis-server', [
-    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no',
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${output}`)), 10_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Ready to accept connections')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`redis-server exited with ${code}: ${output}`));
-    });
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    port,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
-    },
-  };
-}
