@@ -6,7 +6,7 @@ import { GraphQLTestClient, type GraphQLResponse } from '../helpers/graphql-clie
 import { CreateRun, gbpPayable } from '../helpers/payment-runs.ts';
 import { startGateway, type GatewayProcess } from '../helpers/processes.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
-import { createIsolatedDatabase } from './realtime.shared.ts';
+import { createIsolatedDatabase } from '../helpers/isolated-database.ts';
 
 /**
  * SIGKILL a real gateway process while it creates a large payment run under an idempotency-ref,

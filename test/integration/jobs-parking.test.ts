@@ -4,7 +4,7 @@ import { MAX_ATTEMPTS, MAX_BACKOFF_MS } from '../../src/domain/shared/job-attemp
 import { createTenant, type Tenant } from '../helpers/factories.ts';
 import { createRun, gbpPayable, GetRun } from '../helpers/payment-runs.ts';
 import { manualClock, startTestApp, type TestApp } from '../helpers/test-app.ts';
-import { createIsolatedDatabase } from './realtime.shared.ts';
+import { createIsolatedDatabase } from '../helpers/isolated-database.ts';
 
 /**
  * One bad row never blocks the others: five QUEUED runs whose validation always fails (a trigger

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenant, type Tenant } from '../helpers/factories.ts';
-import { createOwnDatabase } from '../helpers/own-database.ts';
+import { createOwnDatabase } from '../helpers/isolated-database.ts';
 import { createRun, gbpPayable } from '../helpers/payment-runs.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
 import { connectWs, StatusChanged } from '../helpers/ws-client.ts';

@@ -4,12 +4,12 @@ import { freePort, startRedis, type RedisProcess } from '../helpers/processes.ts
 import { CancelRun, createRun, gbpPayable } from '../helpers/payment-runs.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
 import { connectWs, readLog, StatusChanged, type WsTestClient } from '../helpers/ws-client.ts';
-import { createIsolatedDatabase } from './realtime.shared.ts';
+import { createIsolatedDatabase } from '../helpers/isolated-database.ts';
 
 /**
  * Redis goes away mid-stream and comes back. The shared Redis of the test run is left alone: both
  * instances here use a redis-server of their own, started and killed by this file, and a database
- * of their own (see realtime.shared.ts).
+ * of their own (see test/helpers/isolated-database.ts).
  */
 let redis: RedisProcess;
 let database: Awaited<ReturnType<typeof createIsolatedDatabase>>;

@@ -6,7 +6,7 @@ import { createTenant, type Tenant } from '../helpers/factories.ts';
 import { CancelRun, createRun, gbpPayable } from '../helpers/payment-runs.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
 import { connectWs, readLog, StatusChanged, type StatusChangeEvent, type WsTestClient } from '../helpers/ws-client.ts';
-import { createIsolatedDatabase } from './realtime.shared.ts';
+import { createIsolatedDatabase } from '../helpers/isolated-database.ts';
 
 /**
  * Live status changes across two gateway instances on one PostgreSQL database and one Redis:

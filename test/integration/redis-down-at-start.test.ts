@@ -5,7 +5,7 @@ import { createRun, gbpPayable } from '../helpers/payment-runs.ts';
 import { freePort, startRedis, type RedisProcess } from '../helpers/processes.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
 import { connectWs, readLog, StatusChanged, type WsTestClient } from '../helpers/ws-client.ts';
-import { createIsolatedDatabase } from './realtime.shared.ts';
+import { createIsolatedDatabase } from '../helpers/isolated-database.ts';
 
 /**
  * An instance started while Redis is down starts, serves, reports Redis down, and joins Redis once

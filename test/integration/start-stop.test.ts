@@ -6,7 +6,7 @@ import { GraphQLTestClient } from '../helpers/graphql-client.ts';
 import { startGateway, type GatewayProcess } from '../helpers/processes.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
 import { StatusChanged } from '../helpers/ws-client.ts';
-import { createIsolatedDatabase } from './realtime.shared.ts';
+import { createIsolatedDatabase } from '../helpers/isolated-database.ts';
 
 /** Starting and stopping a real gateway process: ready means ready, SIGTERM ends streams, bad config is one line. */
 const children: GatewayProcess[] = [];

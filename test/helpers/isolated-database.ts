@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
+import { applyMigrations } from '../../src/db/migrations.ts';
 
 /**
  * A database of its own for tests that run gateways on another bus than the shared Redis (the
@@ -19,6 +21,28 @@ export async function createIsolatedDatabase(label: string) {
     async drop() {
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await admin.end();
+    },
+  };
+}
+
+/**
+ * The same, migrated here already: for tests that read database-wide figures (metrics) or break the
+ * schema on purpose, which the shared database cannot allow.
+ */
+export async function createOwnDatabase(): Promise<{ url: string; query: (sql: string) => Promise<unknown>; drop: () => Promise<void> }> {
+  const database = await createIsolatedDatabase(`own_${randomBytes(3).toString('hex')}`);
+  const db = new pg.Client({ connectionString: database.url });
+  await db.connect();
+  await applyMigrations({
+    query: async (sql, params) => (await db.query(sql, params)).rows,
+    exec: async (sql) => void (await db.query(sql)),
+  });
+  return {
+    url: database.url,
+    query: (sql) => db.query(sql),
+    async drop() {
+      await db.end();
+      await database.drop();
     },
   };
 }
