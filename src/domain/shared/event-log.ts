@@ -57,23 +57,7 @@ export async function readStatusChanges(
   filter: LogFilter = {},
   uptoSeq: bigint | null = null,
 ): Promise<LoggedStatusChange[]> {
-  const rows = await db.$queryRawUnsafe<StatusChangeRow[]>(
-    `SELECT buyer_id, seq, entity_type, entity_id, payment_run_id, from_status, to_status, actor_id, occurred_at
-       FROM status_changes
-      WHERE buyer_id = $1::uuid AND seq > $2::bigint
-        AND ($3::uuid IS NULL OR payment_run_id = $3::uuid)
-        AND ($4::text[] IS NULL OR entity_type::text = ANY($4::text[]))
-        AND ($6::bigint IS NULL OR seq <= $6::bigint)
-      ORDER BY seq
-      LIMIT $5`,
-    buyerId,
-    afterSeq.toString(),
-    filter.paymentRunId ?? null,
-    filter.entityTypes?.length ? filter.entityTypes : null,
-    limit,
-    uptoSeq === null ? null : uptoSeq.toString(),
-  );
-  return rows.map(fromRow);
+  return readLogRange(db, buyerId, { afterSeq, bound: uptoSeq, newestFirst: false }, limit, filter);
 }
 
 /**
@@ -88,23 +72,37 @@ export async function readStatusChangesBackward(
   limit: number,
   filter: LogFilter = {},
 ): Promise<LoggedStatusChange[]> {
+  return (await readLogRange(db, buyerId, { afterSeq, bound: beforeSeq, newestFirst: true }, limit, filter)).reverse();
+}
+
+/**
+ * One buyer's entries after `afterSeq` and within `bound` (inclusive reading forward, exclusive
+ * reading backward), oldest or newest first.
+ */
+async function readLogRange(
+  db: RawSql,
+  buyerId: string,
+  range: { afterSeq: bigint; bound: bigint | null; newestFirst: boolean },
+  limit: number,
+  filter: LogFilter,
+): Promise<LoggedStatusChange[]> {
   const rows = await db.$queryRawUnsafe<StatusChangeRow[]>(
     `SELECT buyer_id, seq, entity_type, entity_id, payment_run_id, from_status, to_status, actor_id, occurred_at
        FROM status_changes
       WHERE buyer_id = $1::uuid AND seq > $2::bigint
         AND ($3::uuid IS NULL OR payment_run_id = $3::uuid)
         AND ($4::text[] IS NULL OR entity_type::text = ANY($4::text[]))
-        AND ($6::bigint IS NULL OR seq < $6::bigint)
-      ORDER BY seq DESC
+        AND ($6::bigint IS NULL OR seq ${range.newestFirst ? '<' : '<='} $6::bigint)
+      ORDER BY seq ${range.newestFirst ? 'DESC' : 'ASC'}
       LIMIT $5`,
     buyerId,
-    afterSeq.toString(),
+    range.afterSeq.toString(),
     filter.paymentRunId ?? null,
     filter.entityTypes?.length ? filter.entityTypes : null,
     limit,
-    beforeSeq === null ? null : beforeSeq.toString(),
+    range.bound === null ? null : range.bound.toString(),
   );
-  return rows.map(fromRow).reverse();
+  return rows.map(fromRow);
 }
 
 export async function countStatusChanges(db: RawSql, buyerId: string, filter: LogFilter = {}): Promise<number> {
