@@ -22,6 +22,16 @@ const gateway = (env: Record<string, string>) => {
   return child;
 };
 
+/** Polls /ready until it answers 200; `notYet` sees every other status. */
+async function untilReady(url: string, notYet: (status: number) => void = () => {}) {
+  for (;;) {
+    const response = await fetch(new URL('/ready', url));
+    await response.body?.cancel();
+    if (response.status === 200) return;
+    notYet(response.status);
+  }
+}
+
 describe('start', () => {
   it('answers /ready 200 only once the demo users can sign in', async () => {
     const database = await createIsolatedDatabase('seed');
@@ -29,12 +39,7 @@ describe('start', () => {
     const child = gateway({ DATABASE_URL: database.url, SEED_DEMO: 'true', SANDBOX: 'true' });
     const url = await child.url;
     // Poll as fast as a load balancer might; the first 200 must mean the demo users exist.
-    for (;;) {
-      const response = await fetch(new URL('/ready', url));
-      await response.body?.cancel();
-      if (response.status === 200) break;
-      expect(response.status).toBe(503);
-    }
+    await untilReady(url, (status) => expect(status).toBe(503));
     const { login } = await new GraphQLTestClient(url).data(Login, { email: DEMO.creator, password: DEMO.password });
     expect(login.token).toEqual(expect.any(String));
   });
@@ -56,11 +61,7 @@ describe('stop', () => {
     databases.push(database);
     const child = gateway({ DATABASE_URL: database.url, SEED_DEMO: 'true', SANDBOX: 'true' });
     const url = await child.url;
-    for (;;) {
-      const response = await fetch(new URL('/ready', url));
-      await response.body?.cancel();
-      if (response.status === 200) break;
-    }
+    await untilReady(url);
     const { login } = await new GraphQLTestClient(url).data(Login, { email: DEMO.admin, password: DEMO.password });
     const response = await fetch(url, {
       method: 'POST',
