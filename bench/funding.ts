@@ -2,11 +2,10 @@
 // 1. fundPaymentRun on runs of 10,000 payables: through GraphQL, and the domain command alone.
 // 2. A 1,000-payable run's whole lifecycle through GraphQL, phase by phase.
 // Its own database (bench_funding_<pid>), dropped at the end.
-import { pathToFileURL } from 'node:url';
 import type { App } from '../src/app.ts';
 import { fundPaymentRun } from '../src/domain/funding/funding.commands.ts';
 import { loadActor } from '../src/domain/user/user.queries.ts';
-import { benchApp, benchBuyer, gbpPayables, gql, ms } from './support.ts';
+import { benchApp, benchBuyer, gbpPayables, gql, ms, runWhenMain } from './support.ts';
 
 export const title = 'funding';
 
@@ -113,9 +112,4 @@ export async function run(): Promise<Record<string, string>> {
   return figures;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const figures = await run();
-  console.log(`## ${title}`);
-  for (const [name, value] of Object.entries(figures)) console.log(`- ${name}: ${value}`);
-  process.exit(0);
-}
+await runWhenMain(import.meta.url, title, run);

@@ -1,3 +1,4 @@
+import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { buildApp, type App } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
@@ -78,4 +79,13 @@ export async function waitForStatus(url: string, token: string, id: string, stat
     if (Date.now() > deadline) throw new Error(`run ${id} still ${paymentRun.status}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** Lets a bench file run on its own (`tsx bench/x.ts`) as well as from bench/run.ts. */
+export async function runWhenMain(moduleUrl: string, title: string, run: () => Promise<Record<string, string>>) {
+  if (moduleUrl !== pathToFileURL(process.argv[1] ?? '').href) return;
+  const figures = await run();
+  console.log(`## ${title}`);
+  for (const [name, value] of Object.entries(figures)) console.log(`- ${name}: ${value}`);
+  process.exit(0);
 }

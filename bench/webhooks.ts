@@ -6,11 +6,10 @@
 // gateway's cost: log reads, signing, one keep-alive connection, progress writes.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { pathToFileURL } from 'node:url';
 import { settlePayables } from '../src/domain/funding/execution.commands.ts';
 import { lockRun } from '../src/domain/payment-run/payment-run.transitions.ts';
 import { inTransaction } from '../src/domain/shared/unit-of-work.ts';
-import { benchApp, benchBuyer, gbpPayables, gql } from './support.ts';
+import { benchApp, benchBuyer, gbpPayables, gql, runWhenMain } from './support.ts';
 
 export const title = 'webhooks';
 
@@ -121,9 +120,4 @@ export async function run(): Promise<Record<string, string>> {
   return figures;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const figures = await run();
-  console.log(`## ${title}`);
-  for (const [name, value] of Object.entries(figures)) console.log(`- ${name}: ${value}`);
-  process.exit(0);
-}
+await runWhenMain(import.meta.url, title, run);
