@@ -1,55 +1,45 @@
-// Writes prisma/migrations/<timestamp>_<name>/migration.sql: the SQL that takes a database with every
-// existing migration applied to the current prisma/schema.prisma. It is `prisma migrate dev
-// --create-only` done offline: the WASM build of Prisma's schema engine diffs a scratch PostgreSQL
-// database (created here, migrated, then dropped) against the schema.
-// Usage: npm run migrate:new -- <name>   (needs PostgreSQL; DATABASE_URL or the local default)
-import { readFile, readdir, mkdir, writeFile } from 'node:fs/promises';
+// Writes prisma/migrations/<timestamp>_<name>/migration.sql: the SQL that takes the data model as
+// committed (git HEAD's prisma/schema.prisma, which the existing migrations produce) to the edited
+// prisma/schema.prisma. It is `prisma migrate dev --create-only` done offline with the WASM build of
+// Prisma's schema engine. The engine's database-introspecting diff ("from url") is gone from the WASM
+// build and its adapter cannot read PostgreSQL's catalog, so the diff is datamodel to datamodel. Every
+// test database is built by applying the migrations, so a wrong one fails the suite.
+// Usage: npm run migrate:new -- <name> [--from <git ref>]   (needs git; no database)
+import { execFileSync } from 'node:child_process';
+import { readFile, mkdir, writeFile } from 'node:fs/promises';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
 import { SchemaEngine } from '@prisma/schema-engine-wasm';
-import pg from 'pg';
 
-const name = (process.argv[2] ?? '').replace(/[^a-z0-9_]/gi, '_');
-if (!name) throw new Error('usage: npm run migrate:new -- <name>');
+const args = process.argv.slice(2);
+const fromFlag = args.indexOf('--from');
+const fromRef = fromFlag >= 0 ? args.splice(fromFlag, 2)[1] : 'HEAD';
+const name = (args[0] ?? '').replace(/[^a-z0-9_]/gi, '_');
+if (!name) throw new Error('usage: npm run migrate:new -- <name> [--from <git ref>]');
 
-const serverUrl = new URL(process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres');
-const scratch = `migrate_scratch_${process.pid}`;
-const admin = new pg.Client({ connectionString: serverUrl.href });
-await admin.connect();
-await admin.query(`CREATE DATABASE ${scratch}`);
-const scratchUrl = new URL(serverUrl.href);
-scratchUrl.pathname = `/${scratch}`;
+const path = 'prisma/schema.prisma';
+const before = execFileSync('git', ['show', `${fromRef}:${path}`], { encoding: 'utf8' });
+const after = await readFile(path, 'utf8');
 
-try {
-  const dir = 'prisma/migrations';
-  const existing = (await readdir(dir).catch(() => [])).filter((d) => /^\d+_/.test(d)).sort();
-  const db = new pg.Client({ connectionString: scratchUrl.href });
-  await db.connect();
-  for (const migration of existing) await db.query(await readFile(`${dir}/${migration}/migration.sql`, 'utf8'));
-  await db.end();
-
-  const schema = await readFile('prisma/schema.prisma', 'utf8');
-  // The engine expects Prisma's error-capturing wrapper around the adapter factory.
-  const adapter = bindMigrationAwareSqlAdapterFactory(new PrismaPg({ connectionString: scratchUrl.href }));
-  const engine = await SchemaEngine.new({ datamodels: [['prisma/schema.prisma', schema]] }, () => {}, adapter);
-  const { stdout } = await engine.diff({
-    from: existing.length ? { tag: 'url', url: scratchUrl.href } : { tag: 'empty' },
-    to: { tag: 'schemaDatamodel', files: [{ path: 'prisma/schema.prisma', content: schema }] },
-    script: true,
-    exitCode: null,
-    filters: { externalTables: [], externalEnums: [] },
-  });
-  if (!stdout || /^-- This is an empty migration/.test(stdout.trim())) {
-    console.log('schema and migrations agree: nothing to write');
-  } else {
-    const stamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
-    const folder = `${dir}/${stamp}_${name}`;
-    await mkdir(folder, { recursive: true });
-    await writeFile(`${folder}/migration.sql`, stdout);
-    await writeFile(`${dir}/migration_lock.toml`, 'provider = "postgresql"\n');
-    console.log(`wrote ${folder}/migration.sql`);
-  }
-} finally {
-  await admin.query(`DROP DATABASE IF EXISTS ${scratch} WITH (FORCE)`);
-  await admin.end();
+// The engine wants an adapter even for a diff that never connects.
+const adapter = bindMigrationAwareSqlAdapterFactory(
+  new PrismaPg({ connectionString: process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres' }),
+);
+const engine = await SchemaEngine.new({ datamodels: [[path, after]] }, () => {}, adapter);
+const { stdout } = await engine.diff({
+  from: { tag: 'schemaDatamodel', files: [{ path, content: before }] },
+  to: { tag: 'schemaDatamodel', files: [{ path, content: after }] },
+  script: true,
+  exitCode: null,
+  filters: { externalTables: [], externalEnums: [] },
+});
+if (!stdout || /^-- This is an empty migration/.test(stdout.trim())) {
+  console.log(`schema.prisma and ${fromRef} agree: nothing to write`);
+} else {
+  const stamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
+  const folder = `prisma/migrations/${stamp}_${name}`;
+  await mkdir(folder, { recursive: true });
+  await writeFile(`${folder}/migration.sql`, stdout);
+  await writeFile('prisma/migrations/migration_lock.toml', 'provider = "postgresql"\n');
+  console.log(`wrote ${folder}/migration.sql (from ${fromRef}'s schema.prisma; add hand-written SQL such as triggers below it)`);
 }
