@@ -48,6 +48,10 @@ export interface Config {
   /** Origins allowed to call from a browser on another origin; empty → same-origin only; ['*'] → any. */
   corsOrigins: readonly string[];
   webhooks: WebhookConfig;
+  /** Confirmation of Payee provider (COP_PROVIDER): the sandbox responder, or none (outcomes say CoP was not performed). */
+  copProvider: 'sandbox' | 'none';
+  /** Secret of POST /bank/events (BANK_WEBHOOK_SECRET, `whsec_…`); null: the endpoint answers 404. */
+  bankWebhookSecret: string | null;
 }
 
 /** Webhooks for integrators (CONTRACT.md §9, docs/webhooks.md). */
@@ -148,6 +152,15 @@ function origins(env: Env, name: string): readonly string[] {
   return Object.freeze(list.map((entry) => entry.replace(/\/$/, '')));
 }
 
+/** A Standard Webhooks secret: `whsec_` and a base64 key of at least 24 bytes. */
+function webhookSecret(env: Env, name: string): string | null {
+  const raw = env[name];
+  if (!raw) return null;
+  const key = /^whsec_([A-Za-z0-9+/]+={0,2})$/.exec(raw)?.[1];
+  if (!key || Buffer.from(key, 'base64').length < 24) throw new ConfigError(`${name} must be whsec_ followed by a base64 key of at least 24 bytes`);
+  return raw;
+}
+
 function positive(env: Env, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -239,5 +252,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     maxQueryAliases: int(env, 'MAX_QUERY_ALIASES', 20, 0),
     corsOrigins: origins(env, 'CORS_ORIGINS'),
     webhooks: webhookConfig(env, sandbox, jwtSecret),
+    copProvider: oneOf(env, 'COP_PROVIDER', ['sandbox', 'none'] as const, 'sandbox'),
+    bankWebhookSecret: webhookSecret(env, 'BANK_WEBHOOK_SECRET'),
   });
 }
