@@ -211,3 +211,43 @@ describe('POST /bank/events', () => {
     expect(await loggedChanges()).toBe(before + count + batches + v.fundingGroups.length + 1);
   }, 240_000);
 });
+
+describe('payable outcomes in bulk', () => {
+  let counted: TestApp;
+  let buyer: Tenant;
+  const statements: string[] = [];
+  beforeAll(async () => {
+    counted = await startIsolatedApp({ BANK_WEBHOOK_SECRET: BANK_SECRET }, {}, { onQuery: (sql) => void statements.push(sql) });
+    buyer = await createTenant(counted);
+  });
+  afterAll(() => counted?.stop());
+
+  /** Statements of one event completing every payable of a run of `n`, by the table they write. */
+  async function writesFor(n: number) {
+    const { runId, groups } = await fundedRun(counted, buyer, 'SANDBOX_BANK_GB', Array.from({ length: n }, (_, i) => gbpPayable(i)));
+    const { authoriseBatches } = await buyer.controller.client.data(AuthoriseBatches, { batchIds: groups.flatMap((g) => g.batches.map((b) => b.id)) });
+    for (const a of authoriseBatches) await postBankEvent(counted, authorisationOutcome(a.id, 'APPROVE'));
+    for (const g of groups) await postBankEvent(counted, fundsReceived(g.id));
+    const payableIds = (await readFunding(buyer.controller, runId)).payables.edges.map((e) => e.node.id);
+    statements.length = 0;
+    // Statements are counted up to the answer (the outbox relay reads after commit, outside the event).
+    expect((await postBankEvent(counted, payableOutcomes(payableIds.map((payableId) => ({ payableId, outcome: 'COMPLETE' }))))).body).toEqual({ status: 'applied' });
+    const during = [...statements];
+    const writes = (pattern: RegExp) => during.filter((sql) => pattern.test(sql)).length;
+    expect((await readFunding(buyer.controller, runId)).status).toBe('COMPLETED');
+    return {
+      payables: writes(/^\s*(WITH[\s\S]*)?UPDATE payables/i),
+      statusChanges: writes(/INSERT INTO status_changes/i),
+      batches: writes(/UPDATE batches/i),
+      groups: writes(/UPDATE funding_groups/i),
+      runs: writes(/UPDATE "?public"?\.?"?payment_runs"?/i),
+    };
+  }
+
+  it('write one statement per table, whatever the number of payables', async () => {
+    const small = await writesFor(2);
+    const large = await writesFor(60);
+    expect(small).toMatchObject({ payables: 1, statusChanges: 1, batches: 1, groups: 1, runs: 1 });
+    expect(large).toEqual(small);
+  });
+});
