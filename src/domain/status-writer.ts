@@ -130,7 +130,9 @@ export interface RefusedMove<S extends string> { readonly id: string; readonly s
  * own move, in ONE update statement; one StatusChange per row, appended with the rest of the
  * transaction's changes in one insert. All or nothing: if any row is missing or not in a status its
  * move starts from, nothing is written and the first such row is answered (the caller throws, so
- * its transaction rolls back). The caller holds the locks of the rows' runs.
+ * its transaction rolls back). The caller holds the locks of the rows' runs, which every writer of a
+ * run's payables takes first: the rows cannot change under the statement, so it takes no row locks
+ * of its own before updating (that would write every row twice).
  */
 export async function moveEach(
   uow: UnitOfWork, entity: 'PAYABLE', moves: readonly RowMove<PayableStatus>[],
@@ -146,8 +148,7 @@ export async function moveEach(
        SELECT * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[]) AS v(id, allowed, to_status, reason)),
      o AS (
        SELECT t.id, t.status::text AS old, v.to_status, v.reason FROM ${table} t JOIN v ON v.id = t.id
-        WHERE t.buyer_id = $1::uuid AND t.status::text = ANY(string_to_array(v.allowed, ','))
-        FOR UPDATE OF t)
+        WHERE t.buyer_id = $1::uuid AND t.status::text = ANY(string_to_array(v.allowed, ',')))
      UPDATE ${table} t
         SET status = o.to_status::"${enumType}", status_reason = COALESCE(t.status_reason, o.reason), updated_at = now()
        FROM o

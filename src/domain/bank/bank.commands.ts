@@ -173,11 +173,13 @@ interface OutcomeTargets {
 async function resolveOutcomeTargets(uow: UnitOfWork, outcomes: readonly PayableOutcomeReport[]): Promise<OutcomeTargets> {
   const ids = outcomes.map((o) => o.payableId);
   if (!ids.every(isUuid)) throw notFound('Payable');
-  const rows = await uow.tx.$queryRawUnsafe<{ id: string; payment_run_id: string }[]>(
-    'SELECT id, payment_run_id FROM payables WHERE buyer_id = $1::uuid AND id = ANY($2::uuid[])', uow.buyerId, ids,
+  const runs = await uow.tx.$queryRawUnsafe<{ payment_run_id: string; n: bigint | number }[]>(
+    `SELECT payment_run_id, count(*) AS n FROM payables WHERE buyer_id = $1::uuid AND id = ANY($2::uuid[])
+      GROUP BY payment_run_id ORDER BY payment_run_id`,
+    uow.buyerId, ids,
   );
-  if (rows.length !== ids.length) throw notFound('Payable');
-  const runIds = [...new Set(rows.map((r) => r.payment_run_id))].sort();
+  if (runs.reduce((sum, r) => sum + Number(r.n), 0) !== ids.length) throw notFound('Payable');
+  const runIds = runs.map((r) => r.payment_run_id);
   const moves = outcomes.map((o) => {
     const rule = PAYABLE_OUTCOMES[o.outcome];
     return { id: o.payableId, outcome: o.outcome, from: rule.from, to: rule.to, reason: rule.reason === null ? null : (o.reason || rule.reason) };
