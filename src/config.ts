@@ -49,6 +49,10 @@ export interface Config {
   corsOrigins: readonly string[];
   webhooks: WebhookConfig;
   sca: ScaConfig;
+  /** Confirmation of Payee provider (COP_PROVIDER): the sandbox responder, or none (outcomes say CoP was not performed). */
+  copProvider: 'sandbox' | 'none';
+  /** Secret of POST /bank/events (BANK_WEBHOOK_SECRET, `whsec_…`); null: the endpoint answers 404. */
+  bankWebhookSecret: string | null;
 }
 
 /** Strong customer authentication: TOTP secrets (CONTRACT.md §7, docs/sca.md). */
@@ -157,6 +161,15 @@ function origins(env: Env, name: string): readonly string[] {
     if (parsed.origin !== entry.replace(/\/$/, '')) throw new ConfigError(`${name} entries are origins (scheme://host[:port]), got "${entry}"`);
   }
   return Object.freeze(list.map((entry) => entry.replace(/\/$/, '')));
+}
+
+/** A Standard Webhooks secret: `whsec_` and a base64 key of at least 24 bytes. */
+function webhookSecret(env: Env, name: string): string | null {
+  const raw = env[name];
+  if (!raw) return null;
+  const key = /^whsec_([A-Za-z0-9+/]+={0,2})$/.exec(raw)?.[1];
+  if (!key || Buffer.from(key, 'base64').length < 24) throw new ConfigError(`${name} must be whsec_ followed by a base64 key of at least 24 bytes`);
+  return raw;
 }
 
 function positive(env: Env, name: string, fallback: number): number {
@@ -277,5 +290,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     corsOrigins: origins(env, 'CORS_ORIGINS'),
     webhooks: webhookConfig(env, sandbox, jwtSecret),
     sca,
+    copProvider: oneOf(env, 'COP_PROVIDER', ['sandbox', 'none'] as const, 'sandbox'),
+    bankWebhookSecret: webhookSecret(env, 'BANK_WEBHOOK_SECRET'),
   });
 }

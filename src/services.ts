@@ -20,9 +20,11 @@ import type { Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
 import { createTenantReads } from './reads/tenant-reads.ts';
-import { sandboxPayeeCheck } from './sandbox/confirmation-of-payee.ts';
 import { withSandboxCode } from './sandbox/sca.ts';
 import { createTotpOneTimeCodes } from './providers/totp/totp.ts';
+import { payeeCheckFor } from './providers/payee-check.ts';
+import { sandboxBank } from './sandbox/bank.ts';
+import { guardProviders } from './domain/shared/providers.ts';
 
 export interface ServiceOptions {
   logger: Logger;
@@ -46,8 +48,9 @@ export async function createServices(config: Readonly<Config>, options: ServiceO
     tenantDb: createTenantDbFactory(prisma),
     now: options.now ?? (() => new Date()),
     sandbox: config.sandbox,
-    // The providers behind the domain's ports (src/domain/ports.ts): sandbox ones in this gateway.
-    payeeCheck: sandboxPayeeCheck,
+    // The providers behind the domain's ports (src/domain/ports.ts), guarded so that none is ever
+    // called inside a transaction. The bank is the sandbox one; real ones report through /bank/events.
+    ...guardProviders({ payeeCheck: payeeCheckFor(config.copProvider), bank: sandboxBank }),
     oneTimeCodes: createOneTimeCodes(config, logger),
     onCommitted: () => {
       relay.kick();

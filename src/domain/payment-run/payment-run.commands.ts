@@ -155,12 +155,16 @@ async function lockOpenPayables(uow: UnitOfWork, paymentRunId: string, ids: read
 /** Replaces suppliers and re-runs Confirmation of Payee, all or nothing. */
 export async function updatePayables(deps: DomainDeps, actor: Actor, paymentRunId: string, updates: readonly PayableUpdate[]): Promise<{ id: string }> {
   const ids = requireIds(updates.map((u) => u.payableId), 'payables', (i) => `payables[${i}].payableId`);
+  // Confirmation of Payee is a provider call: never under the run's lock. The rules are checked
+  // first (so refusals come in the usual order), the payees asked, then everything re-checked under
+  // the lock before anything is written — the run may have moved on meanwhile.
+  const currency = await inTransaction(deps, actor.buyerId, actor, async (uow) => (await lockOpenPayables(uow, paymentRunId, ids)).run.currency);
+  const suppliers = validateReplacements(updates.map((u) => u.supplier), currency);
+  const outcomes = await deps.payeeCheck.check(suppliers.map((s) => ({
+    currency, accountNumber: s.bankAccountDetails.fasterPayments?.accountNumber, supplierType: s.type, supplierName: s.name,
+  })));
   return inTransaction(deps, actor.buyerId, actor, async (uow) => {
     const { run } = await lockOpenPayables(uow, paymentRunId, ids);
-    const suppliers = validateReplacements(updates.map((u) => u.supplier), run.currency);
-    const outcomes = await deps.payeeCheck.check(suppliers.map((s) => ({
-      currency: run.currency, accountNumber: s.bankAccountDetails.fasterPayments?.accountNumber, supplierType: s.type, supplierName: s.name,
-    })));
     const missing: InvalidField[] = [];
     outcomes.forEach((outcome, i) => {
       if (isAccountMissing(outcome)) {
