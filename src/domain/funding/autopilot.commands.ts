@@ -23,6 +23,7 @@ import { moveAttempt, outcomePath } from './authorisation.commands.ts';
 import { receiveFunds, settlePayables } from './execution.commands.ts';
 import { BANK_APPROVAL, FUNDING_GROUP_ACTIONS } from './funding.states.ts';
 import { lockAttemptsOfRun, lockGroup } from './funding.store.ts';
+import { withPayableGroupMembers } from './payable-group.members.ts';
 import { startsFrom } from '../shared/state-machine.ts';
 import type { AuthorisationStatus } from '../shared/statuses.ts';
 
@@ -115,9 +116,11 @@ async function advanceRun(uow: UnitOfWork, runId: string, now: Date, cutoff: Dat
     runId, uow.buyerId, cutoff, config.returnRate, COMPLETE.from, RETURN.from,
   );
   const executing = due.filter((p) => startsFrom(COMPLETE, p.status)).map((p) => p.id);
-  const failing = executing.filter((id) => autopilotFails(id, config.failureRate));
+  // Outcomes concern transfers (CONTRACT.md §13): a payable group fails or comes back as a whole
+  // when any member draws it, and completes otherwise.
+  const failing = await withPayableGroupMembers(uow, executing.filter((id) => autopilotFails(id, config.failureRate)));
   const completing = executing.filter((id) => !failing.includes(id));
-  const returning = due.filter((p) => startsFrom(RETURN, p.status)).map((p) => p.id);
+  const returning = await withPayableGroupMembers(uow, due.filter((p) => startsFrom(RETURN, p.status)).map((p) => p.id));
   const settled = [
     ...(await settlePayables(uow, runId, completing, 'COMPLETE')),
     ...(await settlePayables(uow, runId, failing, 'FAIL')),

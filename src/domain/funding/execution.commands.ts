@@ -12,6 +12,7 @@ import { enforce } from '../payment-run/payment-run.policy.ts';
 import { lockRunOrThrow } from '../payment-run/payment-run.transitions.ts';
 import { canReceiveFunds, sandboxOnly } from './funding.policy.ts';
 import { lockGroup, lockPayable, movePayables, runOf, type LockedGroup } from './funding.store.ts';
+import { withPayableGroupMembers } from './payable-group.members.ts';
 
 export { PAYABLE_OUTCOMES, PayableOutcome } from '../payment-run/payable.states.ts';
 
@@ -49,7 +50,8 @@ export async function simulatePayableOutcome(deps: DomainDeps, actor: Actor, pay
     await lockRunOrThrow(uow, runId);
     const payable = await lockPayable(uow, payableId);
     enforce(checkStart(PAYABLE_OUTCOMES[outcome], payable.status, `${outcome.toLowerCase()} a payable`));
-    await settlePayables(uow, runId, [payable.id], outcome);
+    // The outcome concerns the payable's transfer: every member of its payable group (CONTRACT.md §13).
+    await settlePayables(uow, runId, await withPayableGroupMembers(uow, [payable.id]), outcome);
     return { id: payable.id };
   });
 }
