@@ -10,7 +10,7 @@ import {
   AuthoriseBatch, FundRun, SimulateAuthorisation, SimulateFunds, SimulatePayable, expectLogReplaysToState, fundedRun, movesOf,
   pendingFundingRun, readFunding, readRunLog, startIsolatedApp,
 } from '../helpers/funding.ts';
-import type { TestApp } from '../helpers/test-app.ts';
+import { startTestApp, type TestApp } from '../helpers/test-app.ts';
 import { StatusChanged, connectWs, type WsTestClient } from '../helpers/ws-client.ts';
 
 const Transfers = graphql(`
@@ -35,6 +35,17 @@ const Transfers = graphql(`
 `);
 const GroupNode = graphql(`
   query GroupNode($id: ID!) { node(id: $id) { __typename ... on PayableGroup { id reference status payableCount } } }
+`);
+const TransfersRead = graphql(`
+  query TransfersRead($id: ID!) {
+    paymentRun(id: $id) {
+      fundingGroups { batches { payableGroups {
+        id reference status payableCount supplier { name } batch { id }
+        payables(first: 5) { totalCount edges { node { id payableGroup { id reference } } } }
+      } } }
+      payables(first: 100) { edges { node { id payableGroup { id status } } } }
+    }
+  }
 `);
 const GroupMembersPage = graphql(`
   query GroupMembersPage($id: ID!, $first: Int, $after: String) {
@@ -270,5 +281,36 @@ describe('without bundleBySupplier', () => {
     const after = await transfersOf(runId);
     expect(after.run.payables.edges.map((e) => e.node.status)).toEqual(['COMPLETED', 'EXECUTING', 'EXECUTING', 'EXECUTING', 'EXECUTING']);
     expect((await readRunLog(tenant.controller, runId)).filter((c) => c.entityType === 'PAYABLE_GROUP')).toEqual([]);
+  });
+});
+
+describe('reading groups', () => {
+  it('costs the same number of SQL statements for 2 transfers as for 40 (no N+1)', async () => {
+    let statements = 0;
+    const quiet = await startTestApp({ RUN_JOBS: 'false', POLL_INTERVAL_MS: '600000' }, {}, { onQuery: () => void statements++ });
+    try {
+      const t = await createTenant(quiet);
+      const fundedWith = async (suppliers: number) => {
+        const payables = lines(...Array.from({ length: 80 }, (_, i) => ({ name: `Supplier ${i % suppliers}`, account: `720000${String(i % suppliers).padStart(2, '0')}` })));
+        const { runId } = await fundedRun(quiet, t, 'SANDBOX_BANK_GB', payables, { bundleBySupplier: true });
+        return runId;
+      };
+      const [few, many] = [await fundedWith(2), await fundedWith(40)];
+      const count = async (runId: string) => {
+        await quiet.app.services.relay.drain();
+        const before = statements;
+        const { paymentRun } = await t.controller.client.data(TransfersRead, { id: runId });
+        return { used: statements - before, groups: paymentRun!.fundingGroups.flatMap((g) => g.batches.flatMap((b) => b.payableGroups)) };
+      };
+      const small = await count(few);
+      const large = await count(many);
+      expect(small.groups).toHaveLength(2);
+      expect(large.groups).toHaveLength(40);
+      expect(large.groups.every((g) => g.payables.edges.every((e) => e.node.payableGroup?.id === g.id))).toBe(true);
+      expect(small.used).toBeGreaterThan(0);
+      expect(large.used).toBe(small.used);
+    } finally {
+      await quiet.stop();
+    }
   });
 });
