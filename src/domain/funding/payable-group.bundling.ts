@@ -36,10 +36,11 @@ export const normaliseSupplierName = (name: string): string => name.trim().repla
 
 /** Payables with equal keys go out as one transfer. */
 export function bundleKey(p: BundlePayable): string {
+  // Parts joined by a control character no validated field can contain (cheaper than JSON over 10,000 payables).
   const account = p.iban !== null
-    ? ['IBAN', p.iban.toUpperCase()]
-    : ['FP', p.sortCode ?? '', p.accountNumber ?? '', p.secondaryReference ?? ''];
-  return JSON.stringify([p.currency, ...account, normaliseSupplierName(p.supplierName)]);
+    ? `IBAN\u0001${p.iban.toUpperCase()}`
+    : `FP\u0001${p.sortCode ?? ''}\u0001${p.accountNumber ?? ''}\u0001${p.secondaryReference ?? ''}`;
+  return `${p.currency}\u0001${account}\u0001${normaliseSupplierName(p.supplierName)}`;
 }
 
 /**
