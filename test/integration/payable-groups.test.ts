@@ -312,5 +312,5 @@ describe('reading groups', () => {
     } finally {
       await quiet.stop();
     }
-  });
+  }, 120_000);
 });
