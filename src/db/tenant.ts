@@ -8,7 +8,7 @@ import type { PrismaClient } from '../generated/prisma/client.ts';
  * statement in src/ names buyer_id itself.
  */
 const TENANT_MODELS = new Set([
-  'User', 'LinkedAccount', 'PaymentRun', 'Payable', 'FundingGroup', 'Batch', 'Authorisation', 'StatusChange',
+  'User', 'LinkedAccount', 'PaymentRun', 'Payable', 'FundingGroup', 'Batch', 'Authorisation', 'StatusChange', 'PayableGroup',
   'ApiKey', 'AuditEvent', 'UserSession',
   'WebhookEndpoint', 'WebhookDelivery',
 ]);

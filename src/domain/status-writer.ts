@@ -7,11 +7,12 @@
  * Raw SQL is not tenant-scoped by the client: every statement names buyer_id.
  */
 import { authorisationStates, batchStates, fundingGroupStates } from './funding/funding.states.ts';
+import { payableGroupStates } from './funding/payable-group.states.ts';
 import { payableStates } from './payment-run/payable.states.ts';
 import { paymentRunStates } from './payment-run/payment-run.states.ts';
 import type { StateMachine } from './shared/state-machine.ts';
 import type {
-  AuthorisationStatus, BatchStatus, EntityType, FundingGroupStatus, PayableStatus, PaymentRunStatus,
+  AuthorisationStatus, BatchStatus, EntityType, FundingGroupStatus, PayableGroupStatus, PayableStatus, PaymentRunStatus,
 } from './shared/statuses.ts';
 import type { UnitOfWork } from './shared/unit-of-work.ts';
 
@@ -21,6 +22,7 @@ interface StatusOf {
   FUNDING_GROUP: FundingGroupStatus;
   BATCH: BatchStatus;
   AUTHORISATION: AuthorisationStatus;
+  PAYABLE_GROUP: PayableGroupStatus;
 }
 
 const ENTITIES = {
@@ -29,6 +31,7 @@ const ENTITIES = {
   FUNDING_GROUP: { table: 'funding_groups', enumType: 'FundingGroupStatus', model: 'fundingGroup', machine: fundingGroupStates },
   BATCH: { table: 'batches', enumType: 'BatchStatus', model: 'batch', machine: batchStates },
   AUTHORISATION: { table: 'authorisations', enumType: 'AuthorisationStatus', model: 'authorisation', machine: authorisationStates },
+  PAYABLE_GROUP: { table: 'payable_groups', enumType: 'PayableGroupStatus', model: 'payableGroup', machine: payableGroupStates },
 } as const satisfies Record<EntityType, { table: string; enumType: string; model: string; machine: object }>;
 
 const machineOf = <E extends EntityType>(entity: E) => ENTITIES[entity].machine as unknown as StateMachine<StatusOf[E]>;
@@ -187,10 +190,10 @@ export function recordCreated<E extends EntityType>(uow: UnitOfWork, entity: E, 
 export interface DerivedChange<S extends string> { readonly id: string; readonly from: S; readonly to: S }
 
 /**
- * Derived statuses (batch, group, run), written by the unit of work's derivation only. A change
+ * Derived statuses (batch, payable group, funding group, run), written by the unit of work's derivation only. A change
  * outside the table means the derivation or its inputs are wrong: the transaction fails loudly.
  */
-export async function writeDerived<E extends 'BATCH' | 'FUNDING_GROUP' | 'PAYMENT_RUN'>(
+export async function writeDerived<E extends 'BATCH' | 'PAYABLE_GROUP' | 'FUNDING_GROUP' | 'PAYMENT_RUN'>(
   uow: UnitOfWork, entity: E, runId: string, changes: readonly DerivedChange<StatusOf[E]>[],
 ): Promise<void> {
   if (changes.length === 0) return;

@@ -12,6 +12,7 @@ import './types/payment-run.operations.ts';
 import './types/payment-run.viewer.ts';
 import './types/funding.ts';
 import './types/funding.operations.ts';
+import './types/payable-group.ts';
 import './types/api-key.ts';
 import './types/audit-event.ts';
 

@@ -56,6 +56,14 @@ export const Funding = graphql(`
     }
   }
 `);
+/** The payable groups (transfers) of a run, batch by batch: empty unless it was created with bundleBySupplier. */
+export const TransfersOfRun = graphql(`
+  query TransfersOfRun($id: ID!) {
+    paymentRun(id: $id) {
+      fundingGroups { batches { id payableGroups { id status } } }
+    }
+  }
+`);
 export const RunLog = graphql(`
   query RunLog($paymentRunId: ID!, $after: String) {
     statusChanges(paymentRunId: $paymentRunId, first: 500, after: $after) {
@@ -111,8 +119,12 @@ export async function startIsolatedApp(
 /** Created by the creator, validated, confirmed and verified by the controller: PENDING_FUNDING. */
 type Payables = Parameters<typeof createRun>[1];
 
-export async function pendingFundingRun(app: TestApp, tenant: Tenant, payables: Payables = [gbpPayable(0), gbpPayable(1)]): Promise<string> {
-  const run = await createRun(tenant.creator, payables);
+type RunOptions = Parameters<typeof createRun>[2];
+
+export async function pendingFundingRun(
+  app: TestApp, tenant: Tenant, payables: Payables = [gbpPayable(0), gbpPayable(1)], options: RunOptions = {},
+): Promise<string> {
+  const run = await createRun(tenant.creator, payables, options);
   await app.app.services.jobs.drain();
   await tenant.controller.client.data(ConfirmRun, { id: run.id });
   const { verifyPaymentRunChallenge } = await tenant.controller.client.data(VerifyChallenge, { id: run.id, code: '123456' });
@@ -123,8 +135,10 @@ export async function pendingFundingRun(app: TestApp, tenant: Tenant, payables: 
 /** GBP payables with the given amounts (minor units). */
 export const payablesOf = (...amounts: number[]) => amounts.map((amount, i) => gbpPayable(i, { amount }));
 
-export async function fundedRun(app: TestApp, tenant: Tenant, institution = 'SANDBOX_BANK_GB', payables: Payables = [gbpPayable(0), gbpPayable(1)]) {
-  const runId = await pendingFundingRun(app, tenant, payables);
+export async function fundedRun(
+  app: TestApp, tenant: Tenant, institution = 'SANDBOX_BANK_GB', payables: Payables = [gbpPayable(0), gbpPayable(1)], options: RunOptions = {},
+) {
+  const runId = await pendingFundingRun(app, tenant, payables, options);
   const account = await linkGbAccount(tenant.controller, institution);
   const { fundPaymentRun: groups } = await tenant.controller.client.data(FundRun, { id: runId, linkedAccountIds: [account.id] });
   return { runId, groups, accountId: account.id };
@@ -161,10 +175,10 @@ export const movesOf = (log: readonly LoggedChange[], entityId: string) =>
 
 /**
  * Replaying the run's log yields exactly the current status of the run, its groups, batches,
- * attempts and payables: every change (derived ones included) was logged, once, in order.
+ * attempts, payables and payable groups: every change (derived ones included) was logged, once, in order.
  */
 export async function expectLogReplaysToState(user: SignedInUser, runId: string) {
-  const [log, view] = await Promise.all([readRunLog(user, runId), readFunding(user, runId)]);
+  const [log, view, transfers] = await Promise.all([readRunLog(user, runId), readFunding(user, runId), user.client.data(TransfersOfRun, { id: runId })]);
   const replayed = new Map<string, string>();
   for (const change of log) {
     expect(change.fromStatus ?? null, `${change.entityType} ${change.entityId}`).toBe(replayed.get(change.entityId) ?? null);
@@ -178,6 +192,9 @@ export async function expectLogReplaysToState(user: SignedInUser, runId: string)
       current.set(batch.id, batch.status);
       for (const attempt of batch.authorisations) current.set(attempt.id, attempt.status);
     }
+  }
+  for (const group of transfers.paymentRun!.fundingGroups) {
+    for (const batch of group.batches) for (const transfer of batch.payableGroups) current.set(transfer.id, transfer.status);
   }
   expect(Object.fromEntries(replayed)).toEqual(Object.fromEntries(current));
   return log;

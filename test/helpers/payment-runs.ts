@@ -65,7 +65,7 @@ export function eurPayable(i: number, amount = 500 + i) {
   };
 }
 
-export async function createRun(creator: SignedInUser, payables: ReturnType<typeof gbpPayable>[] | ReturnType<typeof eurPayable>[], extra: { paymentRunRef?: string; tag?: string } = {}) {
+export async function createRun(creator: SignedInUser, payables: ReturnType<typeof gbpPayable>[] | ReturnType<typeof eurPayable>[], extra: { paymentRunRef?: string; tag?: string; bundleBySupplier?: boolean } = {}) {
   const { createPaymentRun } = await creator.client.data(CreateRun, { input: { ...extra, payables } });
   return createPaymentRun;
 }

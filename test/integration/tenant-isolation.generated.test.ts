@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeGlobalId } from '../../src/graphql/ids.ts';
 import { createTenant, enrolSca, type Tenant } from '../helpers/factories.ts';
 import { AuthoriseBatch, fundedRun, startIsolatedApp } from '../helpers/funding.ts';
+import { gbpPayable } from '../helpers/payment-runs.ts';
 import type { TestApp } from '../helpers/test-app.ts';
 import { connectWs } from '../helpers/ws-client.ts';
 
@@ -22,16 +23,18 @@ const own = new Map<string, string>();
 const foreign = new Map<string, string>();
 
 async function objectsOf(tenant: Tenant, into: Map<string, string>) {
-  const { runId, groups, accountId } = await fundedRun(app, tenant);
+  // A bundling run, so that it has payable groups too (each payable here is a group of one).
+  const { runId, groups, accountId } = await fundedRun(app, tenant, 'SANDBOX_BANK_GB', [gbpPayable(0), gbpPayable(1)], { bundleBySupplier: true });
   const batch = groups[0]!.batches[0]!;
   const { authoriseBatch } = await tenant.controller.client.data(AuthoriseBatch, { batchId: batch.id });
-  const { paymentRun, viewer: user } = await tenant.admin.client.data(
-    `query($id: ID!) { viewer { id buyer { id } } paymentRun(id: $id) { payables(first: 1) { edges { node { id } } } } }` as never,
-    { id: runId } as never,
-  ) as { viewer: { id: string; buyer: { id: string } }; paymentRun: { payables: { edges: { node: { id: string } }[] } } };
+  const { paymentRun, viewer: user, node } = await tenant.admin.client.data(
+    `query($id: ID!, $batch: ID!) { viewer { id buyer { id } } paymentRun(id: $id) { payables(first: 1) { edges { node { id } } } }
+       node(id: $batch) { ... on Batch { payableGroups { id } } } }` as never,
+    { id: runId, batch: batch.id } as never,
+  ) as { viewer: { id: string; buyer: { id: string } }; paymentRun: { payables: { edges: { node: { id: string } }[] } }; node: { payableGroups: { id: string }[] } };
   into.set('Buyer', user.buyer.id).set('User', user.id).set('LinkedAccount', accountId).set('PaymentRun', runId)
     .set('Payable', paymentRun.payables.edges[0]!.node.id).set('FundingGroup', groups[0]!.id).set('Batch', batch.id)
-    .set('Authorisation', authoriseBatch.id);
+    .set('Authorisation', authoriseBatch.id).set('PayableGroup', node.payableGroups[0]!.id);
 }
 
 beforeAll(async () => {
@@ -82,7 +85,7 @@ function idPaths(args: readonly IntrospectionInputValue[]): string[] {
 
 // ---- building a request -------------------------------------------------------------------------
 
-const NODE_TYPES = ['Buyer', 'User', 'LinkedAccount', 'PaymentRun', 'Payable', 'FundingGroup', 'Batch', 'Authorisation'];
+const NODE_TYPES = ['Buyer', 'User', 'LinkedAccount', 'PaymentRun', 'Payable', 'FundingGroup', 'Batch', 'Authorisation', 'PayableGroup'];
 
 /** The node type an ID position names (`paymentRunId`, `payableIds`), else one named by the field. */
 function guessType(position: string, fieldName: string, fallback: string): string {

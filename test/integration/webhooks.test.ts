@@ -2,7 +2,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pruneDeliveries } from '../../src/domain/webhook/webhook.store.ts';
 import { createTenant, type Tenant } from '../helpers/factories.ts';
-import { SimulateFunds, SimulatePayable, authoriseAll, fundedRun, readFunding, startIsolatedApp } from '../helpers/funding.ts';
+import { SimulateFunds, SimulatePayable, TransfersOfRun, authoriseAll, fundedRun, readFunding, startIsolatedApp } from '../helpers/funding.ts';
 import { CancelRun, createRun, gbpPayable } from '../helpers/payment-runs.ts';
 import type { TestApp } from '../helpers/test-app.ts';
 import {
@@ -28,7 +28,7 @@ afterAll(async () => {
   await receiver?.close();
 });
 
-async function endpointFor(tenant: Tenant, path: string, input: { entityTypes?: ('PAYMENT_RUN' | 'PAYABLE')[]; paymentRunId?: string } = {}) {
+async function endpointFor(tenant: Tenant, path: string, input: { entityTypes?: ('PAYMENT_RUN' | 'PAYABLE' | 'PAYABLE_GROUP')[]; paymentRunId?: string } = {}) {
   const { createWebhookEndpoint } = await tenant.admin.client.data(CreateEndpoint, { input: { url: receiver.url(path), description: path, ...input } });
   return createWebhookEndpoint;
 }
@@ -194,5 +194,25 @@ describe('managing endpoints', () => {
       expect(error.extensions?.code, url).toBe('BAD_USER_INPUT');
     }
     expect((await tenant.admin.client.data(ListEndpoints)).webhookEndpoints).toEqual([]);
+  });
+});
+
+describe('payable groups', () => {
+  it('delivers PAYABLE_GROUP changes to an endpoint that asks for them, with the group\'s global id', async () => {
+    const tenant = await createTenant(app);
+    await endpointFor(tenant, '/transfers', { entityTypes: ['PAYABLE_GROUP'] });
+    const invoices = [gbpPayable(0), { ...gbpPayable(0), reference: 'INV 0B' }];
+    const { runId, groups } = await fundedRun(app, tenant, 'SANDBOX_BANK_GB', invoices, { bundleBySupplier: true });
+    await authoriseAll(tenant.controller, groups);
+    const { paymentRun } = await tenant.controller.client.data(TransfersOfRun, { id: runId });
+    const [transfer] = paymentRun!.fundingGroups[0]!.batches[0]!.payableGroups;
+    expect(transfer!.status).toBe('PROCESSING');
+
+    const log = (await readBuyerLog(tenant.admin)).filter((e) => e.entityType === 'PAYABLE_GROUP');
+    expect(log.map((e) => [e.entityId, e.fromStatus ?? null, e.toStatus])).toEqual([
+      [transfer!.id, null, 'OPEN'], [transfer!.id, 'OPEN', 'USER_INITIATION_IN_PROGRESS'], [transfer!.id, 'USER_INITIATION_IN_PROGRESS', 'PROCESSING'],
+    ]);
+    await receiver.waitFor(() => receiver.accepted('/transfers').length >= log.length, 'the group\'s changes');
+    expectBodiesMatchLog(receiver.accepted('/transfers'), log);
   });
 });

@@ -1,6 +1,6 @@
 /**
- * Derived statuses, recomputed in the transaction of every child change (CONTRACT.md §4): batches,
- * then their groups, then the run — each level reads the level below as just written. Payables are
+ * Derived statuses, recomputed in the transaction of every child change (CONTRACT.md §4, §13):
+ * batches, then the payable groups (transfers) inside them, then their funding groups, then the run — each level reads the level below as just written. Payables are
  * counted with GROUP BY, never loaded, so a change in a run of 10,000 costs a few index scans. Only
  * statuses that change are written, through the status writer (writeDerived). Nothing calls this
  * but the unit of work (UnitOfWork.settle), with the batches and groups that the transaction's
@@ -12,12 +12,13 @@ import {
 } from '../derived-status.ts';
 import { startsFrom } from '../shared/state-machine.ts';
 import type {
-  AuthorisationStatus, BatchStatus, FundingGroupStatus, PayableStatus, PaymentRunStatus,
+  AuthorisationStatus, BatchStatus, FundingGroupStatus, PayableGroupStatus, PayableStatus, PaymentRunStatus,
 } from '../shared/statuses.ts';
 import type { UnitOfWork } from '../shared/unit-of-work.ts';
 import { PAYABLE_ACTIONS, PAYABLE_OUTCOMES } from '../payment-run/payable.states.ts';
 import { writeDerived } from '../status-writer.ts';
 import { FUNDING_GROUP_ACTIONS } from './funding.states.ts';
+import { derivePayableGroupStatus } from './payable-group.states.ts';
 import { distinct, movePayables } from './funding.store.ts';
 
 export interface DerivedScope {
@@ -30,7 +31,7 @@ export interface DerivedScope {
 
 interface Change<S extends string> { id: string; from: S; to: S }
 
-const PAYABLE_COUNTS = (parent: 'batch_id' | 'funding_group_id', alias: string) => `COALESCE((
+const PAYABLE_COUNTS = (parent: 'batch_id' | 'funding_group_id' | 'payable_group_id', alias: string) => `COALESCE((
   SELECT jsonb_object_agg(s.status, s.n) FROM (
     SELECT p.status::text AS status, count(*) AS n FROM payables p WHERE p.${parent} = ${alias}.id GROUP BY p.status) s
   ), '{}'::jsonb)`;
@@ -65,6 +66,40 @@ async function recomputeBatches(uow: UnitOfWork, scope: DerivedScope): Promise<s
   }
   await writeDerived(uow, 'BATCH', scope.runId, changes);
   return distinct(rows, (row) => row.funding_group_id);
+}
+
+interface PayableGroupRow {
+  id: string;
+  status: PayableGroupStatus;
+  cancellation_pending: boolean;
+  payables: StatusCounts<PayableStatus>;
+  attempts: AuthorisationStatus[];
+}
+
+/**
+ * The transfers inside the touched batches: a member's move changes its group, an attempt's move
+ * every group of its batch. Runs without bundling have none (one index probe).
+ */
+async function recomputePayableGroups(uow: UnitOfWork, scope: DerivedScope): Promise<void> {
+  const ids = scope.batchIds ?? [];
+  if (ids.length === 0) return;
+  const rows = await uow.tx.$queryRawUnsafe<PayableGroupRow[]>(
+    `SELECT g.id, g.status::text AS status, b.cancellation_pending,
+            ${PAYABLE_COUNTS('payable_group_id', 'g')} AS payables,
+            COALESCE((SELECT array_agg(a.status::text) FROM authorisations a WHERE a.batch_id = g.batch_id), '{}') AS attempts
+       FROM payable_groups g JOIN batches b ON b.id = g.batch_id
+      WHERE g.buyer_id = $1::uuid AND g.payment_run_id = $2::uuid AND g.batch_id = ANY($3::uuid[])
+      ORDER BY g.position`,
+    uow.buyerId, scope.runId, ids,
+  );
+  const changes: Change<PayableGroupStatus>[] = [];
+  for (const row of rows) {
+    const to = derivePayableGroupStatus({
+      cancellationPending: row.cancellation_pending, payables: tallyPayableCounts(row.payables), attemptStatuses: row.attempts,
+    });
+    if (to !== row.status) changes.push({ id: row.id, from: row.status, to });
+  }
+  await writeDerived(uow, 'PAYABLE_GROUP', scope.runId, changes);
 }
 
 interface GroupRow {
@@ -133,9 +168,10 @@ async function fundedPayablesAllCompleted(uow: UnitOfWork, runId: string): Promi
   return row?.pending === false;
 }
 
-/** Batches → groups → run, for what the unit of work saw change (see UnitOfWork.settle). */
+/** Batches → payable groups → funding groups → run, for what the unit of work saw change (see UnitOfWork.settle). */
 export async function recomputeDerived(uow: UnitOfWork, scope: DerivedScope): Promise<void> {
   const groupsOfBatches = await recomputeBatches(uow, scope);
+  await recomputePayableGroups(uow, scope);
   const groupIds = distinct([...(scope.groupIds ?? []), ...groupsOfBatches], (id) => id);
   await recomputeGroups(uow, scope, groupIds);
   await recomputeRun(uow, scope.runId);

@@ -7,12 +7,12 @@ import type { Payable } from '../../generated/prisma/client.ts';
 import type { PayableStatus } from '../shared/statuses.ts';
 
 /**
- * Pages of payables for many parents at once (runs, funding groups or batches): one LATERAL query
+ * Pages of payables for many parents at once (runs, funding groups, batches or payable groups): one LATERAL query
  * per distinct (parent kind, page arguments) per request, reading at most `first + 1` rows per
  * parent. A 10,000-payable run is never loaded whole to answer a page, and a list of 50 runs with 20
  * payables each costs one statement, not 50.
  */
-export type PayableParent = 'payment_run_id' | 'funding_group_id' | 'batch_id';
+export type PayableParent = 'payment_run_id' | 'funding_group_id' | 'batch_id' | 'payable_group_id';
 
 export interface PayablePageArgs {
   size: number;
@@ -36,7 +36,8 @@ const COLUMNS = `p.id, p.buyer_id AS "buyerId", p.payment_run_id AS "paymentRunI
   p.supplier_bank_country AS "supplierBankCountry", p.supplier_type AS "supplierType",
   p.account_number AS "accountNumber", p.sort_code AS "sortCode", p.secondary_reference AS "secondaryReference",
   p.iban, p.bank_identifier_code AS "bankIdentifierCode", p.validation_outcomes AS "validationOutcomes",
-  p.funding_group_id AS "fundingGroupId", p.batch_id AS "batchId", p.supplier_changed_at AS "supplierChangedAt"`;
+  p.funding_group_id AS "fundingGroupId", p.batch_id AS "batchId", p.payable_group_id AS "payableGroupId",
+  p.supplier_changed_at AS "supplierChangedAt"`;
 
 /** Raw rows straight from the driver (no ORM mapping: the dashboard's read is bound by it). */
 export type RawQuery = <T>(sql: string, params: unknown[]) => Promise<T[]>;

@@ -107,6 +107,7 @@ export async function createPaymentRun(deps: DomainDeps, actor: Actor, input: Cr
       await uow.tx.paymentRun.create({
         data: {
           id, buyerId: actor.buyerId, paymentRunRef: run.paymentRunRef, tag: run.tag, description: run.description,
+          bundleBySupplier: run.bundleBySupplier,
           status: PAYMENT_RUN_ACTIONS.create.to, currency: run.currency, totalAmount: run.totalAmount, payableCount: run.payables.length,
           createdById: actor.userId,
         },

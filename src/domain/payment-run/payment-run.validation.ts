@@ -28,6 +28,8 @@ export interface PayableInput {
 }
 export interface CreatePaymentRunInput {
   paymentRunRef?: Opt<string>; tag?: Opt<string>; description?: Opt<string>; payables: readonly PayableInput[];
+  /** Bundle payables to one beneficiary into one transfer at funding (default false). */
+  bundleBySupplier?: Opt<boolean>;
 }
 
 export type RunCurrency = Extract<Currency, 'GBP' | 'EUR'>;
@@ -45,6 +47,7 @@ export interface ValidatedPayable {
 export interface ValidatedPaymentRun {
   currency: RunCurrency; totalAmount: bigint;
   paymentRunRef: string | null; tag: string | null; description: string | null;
+  bundleBySupplier: boolean;
   payables: ValidatedPayable[];
 }
 
@@ -271,6 +274,7 @@ export function validateCreatePaymentRun(input: CreatePaymentRunInput, buyer: { 
   return {
     currency, totalAmount: total,
     paymentRunRef: input.paymentRunRef ?? null, tag: input.tag ?? null, description: input.description ?? null,
+    bundleBySupplier: input.bundleBySupplier ?? false,
     payables: payables.map((p) => ({
       externalRef: p.externalRef ?? null, paymentRef: p.paymentRef ?? null,
       amount: { currency, amount: p.amount.amount }, reference: p.reference,

@@ -21,6 +21,10 @@ export type FundingGroupStatus = keyof typeof FundingGroupStatus;
 export const BatchStatus = values('OPEN', 'USER_INITIATION_IN_PROGRESS', 'PROCESSING', 'CANCELLING', 'PROCESSED');
 export type BatchStatus = keyof typeof BatchStatus;
 
+/** A payable group (one bank transfer, CONTRACT.md §13): the batch's vocabulary, derived the same way. */
+export const PayableGroupStatus = values('OPEN', 'USER_INITIATION_IN_PROGRESS', 'PROCESSING', 'CANCELLING', 'PROCESSED');
+export type PayableGroupStatus = keyof typeof PayableGroupStatus;
+
 export const AuthorisationStatus = values(
   'CREATED', 'USER_AUTHORISING', 'BANK_AUTHORISING', 'AWAITING_MULTI_AUTH',
   'PROCESSED', 'FAILED', 'CANCELLED', 'TIMED_OUT',
@@ -33,7 +37,7 @@ export type Currency = keyof typeof Currency;
 export const Role = values('ADMIN', 'CREATOR', 'CONTROLLER');
 export type Role = keyof typeof Role;
 
-export const EntityType = values('PAYMENT_RUN', 'FUNDING_GROUP', 'PAYABLE', 'BATCH', 'AUTHORISATION');
+export const EntityType = values('PAYMENT_RUN', 'FUNDING_GROUP', 'PAYABLE', 'BATCH', 'AUTHORISATION', 'PAYABLE_GROUP');
 export type EntityType = keyof typeof EntityType;
 
 // Status groups that carry rules live beside their machines; re-exported here for older callers.

@@ -6,6 +6,7 @@
  */
 import { Webhook } from 'standardwebhooks';
 import { encodeLogCursor, type LoggedStatusChange } from '../shared/event-log.ts';
+import type { EntityType } from '../shared/statuses.ts';
 
 /** Encodes a database id as the API's global id (injected: the domain does not know GraphQL). */
 export type GlobalIdEncoder = (typename: string, id: string) => string;
@@ -16,7 +17,8 @@ const TYPENAME = {
   PAYABLE: 'Payable',
   BATCH: 'Batch',
   AUTHORISATION: 'Authorisation',
-} as const;
+  PAYABLE_GROUP: 'PayableGroup',
+} as const satisfies Record<EntityType, string>;
 
 export function webhookBody(event: LoggedStatusChange, globalId: GlobalIdEncoder): string {
   return JSON.stringify({

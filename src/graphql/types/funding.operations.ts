@@ -35,13 +35,18 @@ function linkedAccountId(globalId: string, index: number): string {
   }
 }
 
-/** The domain names a payable by its database id; clients know it by its global id. */
+/** The domain names payables by their database ids; clients know them by their global ids. */
 async function withGlobalPayableId<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
     if (error instanceof DomainError && typeof error.extensions.payableId === 'string') {
       throw new DomainError(error.code, error.message, { ...error.extensions, payableId: encodeGlobalId('Payable', error.extensions.payableId) });
+    }
+    // A payable group over the funding limit names its members (it has no id yet: nothing was stored).
+    if (error instanceof DomainError && Array.isArray(error.extensions.payableIds)) {
+      const payableIds = (error.extensions.payableIds as string[]).map((id) => encodeGlobalId('Payable', id));
+      throw new DomainError(error.code, error.message, { ...error.extensions, payableIds });
     }
     throw error;
   }

@@ -40,6 +40,7 @@ export const Batch = builder.prismaNode('Batch', {
     }),
     payables: t.connection({ type: Payable, resolve: (b, args, ctx) => resolvePayablePage(ctx, 'batch_id', b.id, args) as never }, PayableConnection),
     authorisations: t.relation('authorisations', { query: { orderBy: { createdAt: 'asc' } } }),
+    payableGroups: t.relation('payableGroups', { query: { orderBy: { position: 'asc' } } }),
   }),
 });
 

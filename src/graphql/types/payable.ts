@@ -42,7 +42,7 @@ interface SupplierValue {
   bankIdentifierCode: string | null;
 }
 
-const Supplier = builder.objectRef<SupplierValue>('Supplier').implement({
+export const Supplier = builder.objectRef<SupplierValue>('Supplier').implement({
   fields: (t) => ({
     name: t.string({ resolve: (s) => s.supplierName }),
     address: t.string({ nullable: true, resolve: (s) => s.supplierAddress }),
@@ -80,6 +80,7 @@ export const Payable = builder.prismaNode('Payable', {
     }),
     fundingGroup: t.relation('fundingGroup', { nullable: true }),
     batch: t.relation('batch', { nullable: true }),
+    payableGroup: t.relation('payableGroup', { nullable: true }),
   }),
 });
 

@@ -40,6 +40,7 @@ const CreatePaymentRunInput = builder.inputType('CreatePaymentRunInput', {
     tag: t.string({ required: false }),
     description: t.string({ required: false }),
     payables: t.field({ type: [PayableInput] }),
+    bundleBySupplier: t.boolean({ required: false, defaultValue: false }),
   }),
 });
 

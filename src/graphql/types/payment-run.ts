@@ -31,6 +31,7 @@ export const PaymentRun = builder.prismaNode('PaymentRun', {
       resolve: (r) => ({ currency: r.currency, amount: r.totalAmount }),
     }),
     payableCount: t.exposeInt('payableCount'),
+    bundleBySupplier: t.exposeBoolean('bundleBySupplier'),
     createdBy: t.relation('createdBy'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),

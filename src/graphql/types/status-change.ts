@@ -16,6 +16,7 @@ const MODEL_OF = {
   PAYABLE: ['payable', 'Payable'],
   BATCH: ['batch', 'Batch'],
   AUTHORISATION: ['authorisation', 'Authorisation'],
+  PAYABLE_GROUP: ['payableGroup', 'PayableGroup'],
 } as const;
 
 async function loadEntity(ctx: GraphQLContext, change: LoggedStatusChange) {
