@@ -3,7 +3,8 @@
 // the first and the LAST subscriber of each, CPU and heap per subscriber. Beside it a floor: a bare
 // `ws` server sending one serialised frame to N sockets. Each server runs in a child process so its
 // memory and CPU are its own and the clients do not share its event loop. Standalone:
-// `npx tsx bench/fanout.ts` (SUBSCRIBERS=2000,5000 and EVENTS to change the sizes, FLOOR=0 to skip it).
+// `npx tsx bench/fanout.ts` (SUBSCRIBERS=2000,5000 and EVENTS to change the sizes, FLOOR=0 to skip the
+// floor, FANOUT_PROGRESS=1 to log phases).
 import { execFileSync, fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -13,11 +14,12 @@ import { benchApp, benchBuyer, gbpPayables, gql, waitForStatus } from './support
 export const title = 'live fan-out (graphql-ws)';
 
 const SIZES = (process.env.SUBSCRIBERS ?? '2000,5000,10000').split(',').map(Number).filter((n) => n > 0);
-const EVENTS = Number(process.env.EVENTS ?? 50);
+const EVENTS = Number(process.env.EVENTS ?? 20);
 const FLOOR = process.env.FLOOR !== '0';
 const WARM_UP = 3;
 const CONNECT_IN_PARALLEL = 20; // more at once overruns the pool (10 connections, 5 s wait) on a loaded machine
-const DEADLINE_MS = 300_000; // each size stops by itself, whatever happens
+const deadlineMs = (size: number) => 180_000 + 60 * size; // each size stops by itself, whatever happens
+const progress = (what: string) => { if (process.env.FANOUT_PROGRESS) console.error(`${new Date().toISOString()} fan-out bench: ${what}`); };
 
 const SUBSCRIPTION = `subscription { statusChanged(entityTypes: [PAYMENT_RUN]) {
   cursor entityType entityId paymentRunId fromStatus toStatus occurredAt } }`;
@@ -47,12 +49,12 @@ export async function run(): Promise<Record<string, string>> {
   return figures;
 }
 
-function guard(server: { child: ChildProcess }) {
+function guard(server: { child: ChildProcess }, size: number) {
   const deadline = setTimeout(() => {
-    console.error(`fan-out bench: over ${DEADLINE_MS / 1000} s, giving up`);
+    console.error(`fan-out bench: ${size} subscribers took over ${deadlineMs(size) / 1000} s, giving up`);
     server.child.kill('SIGKILL');
     process.exit(1);
-  }, DEADLINE_MS);
+  }, deadlineMs(size));
   deadline.unref();
   return deadline;
 }
@@ -68,10 +70,11 @@ async function connectAll(url: string, size: number, token: string | null): Prom
 
 async function runGateway(size: number): Promise<Record<string, string>> {
   const server = startServer('--serve');
-  const deadline = guard(server);
+  const deadline = guard(server, size);
   let clients: Subscriber[] = [];
   try {
     const { url } = await server.ready;
+    progress(`gateway up for ${size}`);
     const token = await benchBuyer(url);
     // One PENDING_CONFIRMATION run per event: confirming it is the measured transition.
     const runs: string[] = [];
@@ -81,8 +84,10 @@ async function runGateway(size: number): Promise<Record<string, string>> {
     }
     for (const id of runs) await waitForStatus(url, token, id, 'PENDING_CONFIRMATION');
 
+    progress('runs ready');
     const idle = await server.stats();
     clients = await connectAll(url, size, token);
+    progress(`${size} subscribers connected`);
     let loaded = await server.stats();
     while (loaded.open < size) loaded = await server.stats(); // acks precede the streams going live
     const perConnection = (key: 'rss' | 'heapUsed') => (loaded[key] - idle[key]) / size / 1024;
@@ -109,6 +114,7 @@ async function runGateway(size: number): Promise<Record<string, string>> {
     }
 
     const cpuPerEvent = ((await server.cpuMs()) - cpuBefore) / EVENTS;
+    progress('events measured');
     await Promise.all(clients.map((client) => client.close()));
     let released = await server.stats();
     for (let i = 0; released.open > 0 && i < 200; i++) released = await server.stats();
@@ -135,7 +141,7 @@ async function runGateway(size: number): Promise<Record<string, string>> {
  */
 async function runFloor(size: number): Promise<Record<string, string>> {
   const server = startServer('--floor');
-  const deadline = guard(server);
+  const deadline = guard(server, size);
   let clients: Subscriber[] = [];
   try {
     const { url } = await server.ready;
