@@ -49,6 +49,8 @@ export interface SharedExecutionStats {
   executions: number;
   /** Results handed to subscribers of a shared subscription. */
   deliveries: number;
+  /** Shared results serialised for graphql-ws (once each, whatever the number of sockets). */
+  serialisations: number;
 }
 
 interface KeyEntry {
@@ -62,14 +64,17 @@ export interface SharedFrame {
   readonly frames: Map<string, Buffer>;
 }
 
-const sharedFrames = new WeakMap<object, { json: string | null; frames: Map<string, Buffer> }>();
+const sharedFrames = new WeakMap<object, { json: string | null; frames: Map<string, Buffer>; stats: SharedExecutionStats }>();
 
 /** The serialised form of a shared result (made on first use), or null for any other result. */
 export function sharedFrameOf(result: unknown): SharedFrame | null {
   if (typeof result !== 'object' || result === null) return null;
   const entry = sharedFrames.get(result);
   if (!entry) return null;
-  entry.json ??= JSON.stringify(result);
+  if (entry.json === null) {
+    entry.json = JSON.stringify(result);
+    entry.stats.serialisations += 1;
+  }
   return entry as SharedFrame;
 }
 
@@ -82,7 +87,7 @@ export interface SharedSubscriptions {
 
 export function createSharedSubscriptions(): SharedSubscriptions {
   const entries = new Map<string, KeyEntry>();
-  const stats: SharedExecutionStats = { executions: 0, deliveries: 0 };
+  const stats: SharedExecutionStats = { executions: 0, deliveries: 0, serialisations: 0 };
 
   const executeOnce = (args: ExecutionArgs, payload: unknown): Promise<ExecutionResult> => {
     stats.executions += 1;
@@ -99,7 +104,7 @@ export function createSharedSubscriptions(): SharedSubscriptions {
     if (cached && now - cached.at <= RESULT_TTL_MS) return cached.result;
     const result = executeOnce(args, payload).then((value) => {
       if (value.errors?.length) entry.results.delete(payload.seq); // used by whoever waits now, not later
-      else sharedFrames.set(value, { json: null, frames: new Map() });
+      else sharedFrames.set(value, { json: null, frames: new Map(), stats });
       return value;
     });
     entry.results.delete(payload.seq);

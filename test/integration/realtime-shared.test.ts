@@ -64,6 +64,7 @@ describe('shared execution of subscriptions', () => {
     // Three users, one document, one cursor: results that only read the event's columns cannot differ.
     expect(app.app.services.sharedSubscriptions.keys).toBe(1);
     const before = await scrape();
+    const serialisedBefore = app.app.services.sharedSubscriptions.stats.serialisations;
 
     await createRun(tenant.creator, [gbpPayable(1), gbpPayable(2)]);
     await settle();
@@ -73,6 +74,8 @@ describe('shared execution of subscriptions', () => {
     const now = await scrape();
     expect(now.deliveries - before.deliveries).toBe(3 * log.length);
     expect(now.executions - before.executions).toBe(log.length);
+    // …and serialised once for the three sockets.
+    expect(app.app.services.sharedSubscriptions.stats.serialisations - serialisedBefore).toBe(log.length);
     for (const subscriber of subscribers) expect(events(subscriber.values)).toEqual(log);
   }, TIMEOUT);
 
