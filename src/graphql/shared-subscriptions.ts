@@ -32,10 +32,11 @@ import type { GraphQLContext } from './context.ts';
  * per viewer. An event is only ever executed for a subscriber whose own stream yielded it, so
  * sharing cannot deliver anything a stream would not have.
  *
- * A shared result is kept a short while (RESULT_TTL_MS, at most RESULTS_PER_KEY events per key)
- * so that subscribers a little behind (woken in slices, or replaying) find it; beyond that an
- * event is executed again, which is correct, only not shared. A result that carries errors is
- * used once, never shared.
+ * A shared result is kept for the last RESULTS_PER_KEY events of its key, so that subscribers a
+ * little behind (woken in slices, or replaying) find it; beyond that an event is executed again,
+ * which is correct, only not shared. A result built only from the event's columns never changes;
+ * one that read the database (an entity, an actor) is reused for RESULT_TTL_MS at most, so a late
+ * subscriber does not get an old reading of the entity. A result with errors is never shared.
  */
 
 /** The fields of StatusChange that read only the event itself: no context, no database. */
@@ -55,6 +56,8 @@ export interface SharedExecutionStats {
 
 interface KeyEntry {
   subscribers: number;
+  /** How long a result may be handed out: a result of the event's columns alone never changes. */
+  ttlMs: number;
   results: Map<bigint, { at: number; result: Promise<ExecutionResult> }>;
 }
 
@@ -101,7 +104,7 @@ export function createSharedSubscriptions(): SharedSubscriptions {
     if (!isEvent(payload) || payload.buyerId !== buyerId) return executeOnce(args, payload); // REVOKED, or not this buyer's
     const now = Date.now();
     const cached = entry.results.get(payload.seq);
-    if (cached && now - cached.at <= RESULT_TTL_MS) return cached.result;
+    if (cached && now - cached.at <= entry.ttlMs) return cached.result;
     const result = executeOnce(args, payload).then((value) => {
       if (value.errors?.length) entry.results.delete(payload.seq); // used by whoever waits now, not later
       else sharedFrames.set(value, { json: null, frames: new Map(), stats });
@@ -113,13 +116,13 @@ export function createSharedSubscriptions(): SharedSubscriptions {
     return result;
   }
 
-  function sharedSubscribe(key: string, buyerId: string) {
+  function sharedSubscribe({ key, buyerId, eventColumnsOnly }: ShareKey) {
     return async (args: ExecutionArgs) => {
       const source = await createSourceEventStream(args);
       if (!isAsyncIterable(source)) return source;
       let entry = entries.get(key);
       if (!entry) {
-        entry = { subscribers: 0, results: new Map() };
+        entry = { subscribers: 0, ttlMs: eventColumnsOnly ? Number.POSITIVE_INFINITY : RESULT_TTL_MS, results: new Map() };
         entries.set(key, entry);
       }
       entry.subscribers += 1;
@@ -147,7 +150,7 @@ export function createSharedSubscriptions(): SharedSubscriptions {
     plugin: (): Plugin => ({
       onSubscribe({ args, setSubscribeFn }) {
         const key = shareKey(args);
-        if (key) setSubscribeFn(sharedSubscribe(key.key, key.buyerId) as never);
+        if (key) setSubscribeFn(sharedSubscribe(key) as never);
       },
     }),
   };
@@ -200,8 +203,15 @@ function mapStream(source: AsyncIterable<unknown>, map: (payload: unknown) => Pr
 const documentIds = new WeakMap<DocumentNode, number>();
 let nextDocumentId = 1;
 
+export interface ShareKey {
+  key: string;
+  buyerId: string;
+  /** The selection reads only the event's own columns (no viewer, no database). */
+  eventColumnsOnly: boolean;
+}
+
 /** The sharing key of a subscription, or null when it is not one to share. */
-export function shareKey(args: ExecutionArgs): { key: string; buyerId: string } | null {
+export function shareKey(args: ExecutionArgs): ShareKey | null {
   const ctx = args.contextValue as GraphQLContext | undefined;
   const actor = ctx?.actor;
   if (!actor) return null;
@@ -222,7 +232,11 @@ export function shareKey(args: ExecutionArgs): { key: string; buyerId: string } 
     if (id === undefined) documentIds.set(args.document, (id = nextDocumentId++));
     source = `#document ${id}`;
   }
-  return { key: JSON.stringify([actor.buyerId, viewer, args.operationName ?? null, variables, source]), buyerId: actor.buyerId };
+  return {
+    key: JSON.stringify([actor.buyerId, viewer, args.operationName ?? null, variables, source]),
+    buyerId: actor.buyerId,
+    eventColumnsOnly: shape.eventColumnsOnly,
+  };
 }
 
 /**
@@ -286,10 +300,11 @@ function variablesOfResult(document: DocumentNode, operation: OperationDefinitio
     visit(operation, visitor);
     for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) visit(definition, visitor);
   }
-  const kept: [string, unknown][] = [];
+  const kept: unknown[] = [];
   for (const name of Object.keys(values).sort()) {
     if (afterVariables.has(name) && !usedElsewhere.has(name)) continue;
-    kept.push([name, values[name]]);
+    // JSON would print an undefined value as null: say which it was.
+    kept.push(values[name] === undefined ? [name] : [name, values[name]]);
   }
   return kept;
 }
