@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTenant, type Tenant } from '../helpers/factories.ts';
-import { CancelRun, createRun, gbpPayable } from '../helpers/payment-runs.ts';
+import { CancelRun, createRun, gbpPayable, GetRun } from '../helpers/payment-runs.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
 import { connectWs, readLog, StatusChanged, type StatusChangeEvent, type WsTestClient } from '../helpers/ws-client.ts';
 
@@ -33,13 +33,24 @@ const ws = (token: string) => {
   return socket;
 };
 const settle = () => app.app.services.jobs.drain();
+/**
+ * A run whose validation has committed (every test file's instance shares the database, so another
+ * one may be the instance that validates it): nothing of it is still to come when a count starts.
+ */
+async function settledRun(creator: Tenant['creator'], payables: ReturnType<typeof gbpPayable>[]) {
+  const run = await createRun(creator, payables);
+  await settle();
+  await until(() => false, async () => (await creator.client.data(GetRun, { id: run.id })).paymentRun?.status !== 'QUEUED');
+  return run;
+}
 const lastCursor = async (t: Tenant) => (await readLog(t.admin.client)).at(-1)?.cursor;
 const events = (values: { statusChanged: StatusChangeEvent }[]) => values.map((v) => v.statusChanged);
 const shared = () => ({ ...app.app.services.sharedSubscriptions.stats });
 /** Polls a condition of the server's own state (no event to wait for); fails after 20 s. */
-async function until(ready: () => boolean) {
-  for (let i = 0; i < 800 && !ready(); i++) await new Promise((resolve) => setTimeout(resolve, 25));
-  expect(ready()).toBe(true);
+async function until(ready: () => boolean, readyAsync?: () => Promise<boolean>) {
+  const check = async () => (readyAsync ? readyAsync() : ready());
+  for (let i = 0; i < 800 && !(await check()); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+  expect(await check()).toBe(true);
 }
 /** Every stream of this instance is live (subscribed to the bus, head read). */
 const allLive = async (n: number) => {
@@ -56,8 +67,7 @@ async function scrape() {
 describe('shared execution of subscriptions', () => {
   it('executes each event once for subscribers with the same document and variables, and counts it in /metrics', async () => {
     const tenant = await createTenant(app);
-    await createRun(tenant.creator, [gbpPayable(0)]);
-    await settle();
+    await settledRun(tenant.creator, [gbpPayable(0)]);
     const after = await lastCursor(tenant);
     const subscribers = [tenant.creator, tenant.controller, tenant.admin].map((user) => ws(user.token).subscribe(StatusChanged, { after }));
     await allLive(3);
@@ -66,8 +76,7 @@ describe('shared execution of subscriptions', () => {
     const before = await scrape();
     const serialisedBefore = app.app.services.sharedSubscriptions.stats.serialisations;
 
-    await createRun(tenant.creator, [gbpPayable(1), gbpPayable(2)]);
-    await settle();
+    await settledRun(tenant.creator, [gbpPayable(1), gbpPayable(2)]);
     const log = await readLog(tenant.admin.client, { after });
     for (const subscriber of subscribers) await subscriber.take(log.length);
 
@@ -81,11 +90,9 @@ describe('shared execution of subscriptions', () => {
 
   it('gives two subscribers with different `after` every event exactly once, in order, while sharing the live ones', async () => {
     const tenant = await createTenant(app);
-    await createRun(tenant.creator, [gbpPayable(0)]);
-    await settle();
+    await settledRun(tenant.creator, [gbpPayable(0)]);
     const early = await lastCursor(tenant);
-    await createRun(tenant.creator, [gbpPayable(1), gbpPayable(2)]);
-    await settle();
+    await settledRun(tenant.creator, [gbpPayable(1), gbpPayable(2)]);
     const late = await lastCursor(tenant);
 
     const fromEarly = ws(tenant.controller.token).subscribe(StatusChanged, { after: early });
@@ -95,8 +102,7 @@ describe('shared execution of subscriptions', () => {
     expect(app.app.services.sharedSubscriptions.keys).toBe(1); // `after` is not part of the key
     const before = shared();
 
-    const live = await createRun(tenant.creator, [gbpPayable(3)]);
-    await settle();
+    const live = await settledRun(tenant.creator, [gbpPayable(3)]);
     const liveEvents = await readLog(tenant.admin.client, { after: late });
     expect(liveEvents.every((e) => e.paymentRunId === live.id)).toBe(true);
     await fromLate.take(liveEvents.length);
