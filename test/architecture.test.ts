@@ -50,6 +50,13 @@ describe('imports', () => {
     expect(stray).toEqual([]);
   });
 
+  it('keep src/domain free of the provider implementations (src/providers): it owns the ports they implement', () => {
+    expect(files.some(under('src/providers'))).toBe(true);
+    const stray = files.filter(under('src/domain')).flatMap((file) =>
+      localImports(file).filter(under('src/providers')).map((target) => `${file} → ${target}`));
+    expect(stray).toEqual([]);
+  });
+
   it('let src/sandbox reach the domain only through its public commands and ports', () => {
     const publicSurface = (target: string) => /^src\/domain\/.+\.commands\.ts$/.test(target) || target === 'src/domain/ports.ts';
     const sandbox = files.filter(under('src/sandbox'));

@@ -41,7 +41,42 @@ export function isAccountMissing(outcome: ValidationOutcome | null | undefined):
 /** Why a one-time code is asked for. */
 export type OneTimeCodePurpose = 'SCA_ENROLMENT' | 'PAYMENT_RUN_CHALLENGE';
 
-/** Verifies a user's one-time code (SCA) for a purpose. */
+/**
+ * A new authenticator secret for a user. The domain stores only `sealedSecret` (opaque to it: the
+ * implementation encrypts it) and hands the rest to the user once; nothing can show it again.
+ */
+export interface OneTimeCodeEnrolment {
+  readonly sealedSecret: string;
+  /** otpauth://totp/… as authenticator apps read it (the secret is in it). */
+  readonly otpauthUri: string;
+  /** The same URI as a QR code, an SVG document. */
+  readonly qrCodeSvg: string;
+}
+
+/** One code to check: the user's, for a purpose, against the sealed secret the domain stored. */
+export interface OneTimeCodeCheck {
+  readonly userId: string;
+  readonly purpose: OneTimeCodePurpose;
+  readonly code: string;
+  /** The secret the code must come from (the pending one while enrolling); null: none stored. */
+  readonly sealedSecret: string | null;
+  readonly at: Date;
+}
+
+/**
+ * An accepted code names the time step it belongs to, so the domain can refuse a step already used
+ * (codes are single-use, CONTRACT §7); `step: null` marks a code tied to no step (the sandbox's fixed
+ * code), to which single use does not apply. A refused code is null.
+ */
+export type OneTimeCodeMatch = { readonly step: number | null } | null;
+
+/**
+ * Strong customer authentication's one-time codes (TOTP in this gateway). Pure computation on what
+ * the domain passes in: the domain keeps the sealed secrets and the used steps in its own rows, so
+ * checking a code and recording its use commit in the same transaction as the effect.
+ */
 export interface OneTimeCodes {
-  verify(userId: string, purpose: OneTimeCodePurpose, code: string): Promise<boolean>;
+  /** Creates a secret for the user; `accountName` labels it in the authenticator app. */
+  startEnrolment(user: { readonly userId: string; readonly accountName: string }): Promise<OneTimeCodeEnrolment>;
+  verify(check: OneTimeCodeCheck): Promise<OneTimeCodeMatch>;
 }
