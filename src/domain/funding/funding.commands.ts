@@ -27,8 +27,8 @@ import { canCancelFundingGroup, canFundPaymentRun } from './funding.policy.ts';
 import { FUNDING_GROUP_ACTIONS, batchStates, fundingGroupStates } from './funding.states.ts';
 import { distinct, lockGroup, movePayables } from './funding.store.ts';
 
-export { authoriseBatch, cancelAuthorisation, simulateAuthorisationOutcome } from './authorisation.commands.ts';
-export { simulateFundsReceived, simulatePayableOutcome } from './execution.commands.ts';
+export { authoriseBatch, authoriseBatches, cancelAuthorisation } from './authorisation.commands.ts';
+export { simulateAuthorisationOutcome, simulateFundsReceived, simulatePayableOutcome } from '../bank/bank.commands.ts';
 export { timeOutAuthorisations } from './funding.jobs.ts';
 
 interface FundingAccount {
