@@ -12,8 +12,6 @@ const FIELDS = `id status statusReason externalRef paymentRef reference supplier
   amount { amount currency }
   validationOutcomes { category match reasonCode accountName }
   supplier { name address bankName bankAddress bankCountry type }`;
-// Compared with what was sent: node(id:) answers bankAccountDetails with an internal error (on main
-// before this change too), so it cannot be the reference for that field.
 const BANK = `supplier { bankAccountDetails { __typename ... on FasterPaymentsBankDetails { accountNumber sortCode secondaryReference } ... on SepaBankDetails { iban bankIdentifierCode } } }`;
 
 let app: TestApp;
@@ -53,5 +51,17 @@ describe('payable pages read per selection', () => {
     expect(page.paymentRun.bank.edges.map((edge: any) => edge.node.supplier.bankAccountDetails)).toEqual([0, 1, 2].map(() => ({
       __typename: 'FasterPaymentsBankDetails', accountNumber: '12345678', sortCode: '400000', secondaryReference: null,
     })));
+  });
+});
+
+describe('a payable read by node(id:)', () => {
+  // Found from outside: node(id:) answered supplier.bankAccountDetails with INTERNAL_SERVER_ERROR.
+  it('answers its bank account details like a page does', async () => {
+    const run = await createRun(tenant.creator, [gbpPayable(0)]);
+    const page = await tenant.creator.client.data<any, any>(`query ($id: ID!) { paymentRun(id: $id) { payables(first: 1) { edges { node { id ${BANK} } } } } }`, { id: run.id });
+    const fromPage = page.paymentRun.payables.edges[0].node;
+    const byNode = await tenant.creator.client.data<any, any>(`query ($id: ID!) { node(id: $id) { ... on Payable { id ${BANK} } } }`, { id: fromPage.id });
+    expect(byNode.node).toEqual(fromPage);
+    expect(fromPage.supplier.bankAccountDetails).toMatchObject({ __typename: 'FasterPaymentsBankDetails', accountNumber: '12345678' });
   });
 });

@@ -51,7 +51,15 @@ export const Supplier = builder.objectRef<SupplierValue>('Supplier').implement({
     bankAddress: t.string({ nullable: true, resolve: (s) => s.supplierBankAddress }),
     bankCountry: t.string({ nullable: true, resolve: (s) => s.supplierBankCountry }),
     type: t.field({ type: SupplierTypeEnum, nullable: true, resolve: (s) => s.supplierType }),
-    bankAccountDetails: t.field({ type: BankAccountDetails, resolve: (s) => s }),
+    // A fresh object, not the row: a row node(id:) loaded carries Pothos's Payable type brand, which
+    // the union would take for its runtime type.
+    bankAccountDetails: t.field({
+      type: BankAccountDetails,
+      resolve: (s) => ({
+        accountNumber: s.accountNumber, sortCode: s.sortCode, secondaryReference: s.secondaryReference,
+        iban: s.iban, bankIdentifierCode: s.bankIdentifierCode,
+      }),
+    }),
   }),
 });
 
