@@ -4,7 +4,7 @@ import { cpus } from 'node:os';
 import { benchPaymentRuns } from './payment-runs.ts';
 
 const suites: [string, () => Promise<Record<string, string>>][] = [['payment runs', benchPaymentRuns]];
-for (const optional of ['./funding.ts', './payable-groups.ts', './fanout.ts', './webhooks.ts']) {
+for (const optional of ['./funding.ts', './payable-groups.ts', './fanout.ts', './webhooks.ts', './bank-events.ts']) {
   try {
     const module = await import(optional);
     suites.push([module.title, module.run]);

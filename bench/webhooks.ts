@@ -6,9 +6,7 @@
 // gateway's cost: log reads, signing, one keep-alive connection, progress writes.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { settlePayables } from '../src/domain/funding/execution.commands.ts';
-import { lockRun } from '../src/domain/payment-run/payment-run.transitions.ts';
-import { inTransaction } from '../src/domain/shared/unit-of-work.ts';
+import { applyPayableOutcomes } from '../src/domain/bank/bank.commands.ts';
 import { benchApp, benchBuyer, gbpPayables, gql, runWhenMain } from './support.ts';
 
 export const title = 'webhooks';
@@ -87,11 +85,8 @@ export async function run(): Promise<Record<string, string>> {
     const headBefore = await app.services.domain.prisma.buyer.findUniqueOrThrow({ where: { id: buyerId } });
 
     // 1. Every payable COMPLETED in one transaction (what the sandbox autopilot does), then the burst.
-    await inTransaction(app.services.domain, buyerId, null, async (uow) => {
-      await lockRun(uow, rawId(runId));
-      // The unit of work re-derives batches, groups and run before commit.
-      await settlePayables(uow, rawId(runId), payableIds, 'COMPLETE');
-    });
+    // The bulk bank command: one transaction, the unit of work re-derives batches, groups and run.
+    await applyPayableOutcomes(app.services.domain, { kind: 'bank' }, payableIds.map((payableId) => ({ payableId, outcome: 'COMPLETE' as const })));
     const committed = Date.now();
     const headAfter = await app.services.domain.prisma.buyer.findUniqueOrThrow({ where: { id: buyerId } });
     const events = Number(headAfter.eventSeq - headBefore.eventSeq);

@@ -48,6 +48,21 @@ export interface Config {
   /** Origins allowed to call from a browser on another origin; empty → same-origin only; ['*'] → any. */
   corsOrigins: readonly string[];
   webhooks: WebhookConfig;
+  sca: ScaConfig;
+  /** Confirmation of Payee provider (COP_PROVIDER): the sandbox responder, or none (outcomes say CoP was not performed). */
+  copProvider: 'sandbox' | 'none';
+  /** Secret of POST /bank/events (BANK_WEBHOOK_SECRET, `whsec_…`); null: the endpoint answers 404. */
+  bankWebhookSecret: string | null;
+}
+
+/** Strong customer authentication: TOTP secrets (CONTRACT.md §7, docs/sca.md). */
+export interface ScaConfig {
+  /** AES-256-GCM key for stored TOTP secrets (SCA_ENCRYPTION_KEY, 32 bytes). */
+  encryptionKey: Buffer;
+  /** Where a sandbox without SCA_ENCRYPTION_KEY derived its key from; null: the key was given. */
+  keyDerivedFrom: 'JWT_SECRET' | 'a public sandbox label' | null;
+  /** The issuer an authenticator app shows beside the account (SCA_ISSUER). */
+  issuer: string;
 }
 
 /** Webhooks for integrators (CONTRACT.md §9, docs/webhooks.md). */
@@ -148,6 +163,15 @@ function origins(env: Env, name: string): readonly string[] {
   return Object.freeze(list.map((entry) => entry.replace(/\/$/, '')));
 }
 
+/** A Standard Webhooks secret: `whsec_` and a base64 key of at least 24 bytes. */
+function webhookSecret(env: Env, name: string): string | null {
+  const raw = env[name];
+  if (!raw) return null;
+  const key = /^whsec_([A-Za-z0-9+/]+={0,2})$/.exec(raw)?.[1];
+  if (!key || Buffer.from(key, 'base64').length < 24) throw new ConfigError(`${name} must be whsec_ followed by a base64 key of at least 24 bytes`);
+  return raw;
+}
+
 function positive(env: Env, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -171,6 +195,31 @@ function webhookEncryptionKey(env: Env, jwtSecret: string | null): Buffer {
   }
   const material = jwtSecret ?? 'payment-run-gateway sandbox webhook key (not secret)';
   return Buffer.from(hkdfSync('sha256', material, 'webhook-secrets', 'aes-256-gcm v1', 32));
+}
+
+const SCA_KEY_HINT = '32 bytes in base64, e.g. the output of `openssl rand -base64 32`';
+
+/**
+ * The key that encrypts TOTP secrets at rest. Required outside the sandbox: a gateway that can move
+ * money does not start without it. A sandbox without it derives one (from JWT_SECRET when set, so
+ * enrolments survive restarts, else from a fixed public label) and says so in the log at start.
+ */
+function scaConfig(env: Env, sandbox: boolean, jwtSecret: string | null): ScaConfig {
+  const issuer = (env.SCA_ISSUER ?? '').trim() || 'Payment-run gateway';
+  if (issuer.includes(':')) throw new ConfigError('SCA_ISSUER must not contain ":" (authenticator apps split the label on it)');
+  const raw = env.SCA_ENCRYPTION_KEY?.trim();
+  if (raw) {
+    const key = /^[A-Za-z0-9+/_-]+={0,2}$/.test(raw) ? Buffer.from(raw, 'base64') : Buffer.alloc(0);
+    if (key.length !== 32) throw new ConfigError(`SCA_ENCRYPTION_KEY must be ${SCA_KEY_HINT}`);
+    return Object.freeze({ encryptionKey: key, keyDerivedFrom: null, issuer });
+  }
+  if (!sandbox) throw new ConfigError(`SCA_ENCRYPTION_KEY is required when SANDBOX=false (${SCA_KEY_HINT})`);
+  const material = jwtSecret ?? 'payment-run-gateway sandbox SCA key (not secret)';
+  return Object.freeze({
+    encryptionKey: Buffer.from(hkdfSync('sha256', material, 'sca-totp-secrets', 'aes-256-gcm v1', 32)),
+    keyDerivedFrom: jwtSecret ? 'JWT_SECRET' : 'a public sandbox label',
+    issuer,
+  });
 }
 
 function webhookConfig(env: Env, sandbox: boolean, jwtSecret: string | null): WebhookConfig {
@@ -197,6 +246,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   const apiKey = env.API_KEY || null;
   if (!sandbox && !jwtSecret) throw new ConfigError('JWT_SECRET is required when SANDBOX=false');
   if (!sandbox && !apiKey) throw new ConfigError('API_KEY is required when SANDBOX=false');
+  const sca = scaConfig(env, sandbox, jwtSecret);
   if (jwtSecret && jwtSecret.length < 32) throw new ConfigError('JWT_SECRET must be at least 32 characters');
   if (env.API_KEY_PEPPER && env.API_KEY_PEPPER.length < 32) throw new ConfigError('API_KEY_PEPPER must be at least 32 characters');
   // A random secret means tokens die with the process: fine for a sandbox, never for production.
@@ -239,5 +289,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     maxQueryAliases: int(env, 'MAX_QUERY_ALIASES', 20, 0),
     corsOrigins: origins(env, 'CORS_ORIGINS'),
     webhooks: webhookConfig(env, sandbox, jwtSecret),
+    sca,
+    copProvider: oneOf(env, 'COP_PROVIDER', ['sandbox', 'none'] as const, 'sandbox'),
+    bankWebhookSecret: webhookSecret(env, 'BANK_WEBHOOK_SECRET'),
   });
 }

@@ -20,8 +20,11 @@ import type { Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
 import { createTenantReads } from './reads/tenant-reads.ts';
-import { sandboxPayeeCheck } from './sandbox/confirmation-of-payee.ts';
-import { sandboxOneTimeCodes } from './sandbox/sca.ts';
+import { withSandboxCode } from './sandbox/sca.ts';
+import { createTotpOneTimeCodes } from './providers/totp/totp.ts';
+import { payeeCheckFor } from './providers/payee-check.ts';
+import { sandboxBank } from './sandbox/bank.ts';
+import { guardProviders } from './domain/shared/providers.ts';
 
 export interface ServiceOptions {
   logger: Logger;
@@ -45,9 +48,10 @@ export async function createServices(config: Readonly<Config>, options: ServiceO
     tenantDb: createTenantDbFactory(prisma),
     now: options.now ?? (() => new Date()),
     sandbox: config.sandbox,
-    // The providers behind the domain's ports (src/domain/ports.ts): sandbox ones in this gateway.
-    payeeCheck: sandboxPayeeCheck,
-    oneTimeCodes: sandboxOneTimeCodes,
+    // The providers behind the domain's ports (src/domain/ports.ts), guarded so that none is ever
+    // called inside a transaction. The bank is the sandbox one; real ones report through /bank/events.
+    ...guardProviders({ payeeCheck: payeeCheckFor(config.copProvider), bank: sandboxBank }),
+    oneTimeCodes: createOneTimeCodes(config, logger),
     onCommitted: () => {
       relay.kick();
       jobs.kick(WEBHOOK_DELIVERY_TASK);
@@ -88,6 +92,18 @@ export async function createServices(config: Readonly<Config>, options: ServiceO
     metrics,
     reads: createTenantReads(database),
   };
+}
+
+/** Real TOTP everywhere; the sandbox also accepts its fixed code (CONTRACT.md §7, docs/sca.md). */
+function createOneTimeCodes(config: Readonly<Config>, logger: Logger) {
+  const totp = createTotpOneTimeCodes({ encryptionKey: config.sca.encryptionKey, issuer: config.sca.issuer });
+  if (config.sca.keyDerivedFrom) {
+    logger.warn(
+      { derivedFrom: config.sca.keyDerivedFrom },
+      'SCA_ENCRYPTION_KEY is not set: TOTP secrets are encrypted with a key derived for the sandbox only (required when SANDBOX=false)',
+    );
+  }
+  return config.sandbox ? withSandboxCode(totp) : totp;
 }
 
 /** Metrics whose database gauges are read at scrape time; a failed read shows NaN, not a 500. */

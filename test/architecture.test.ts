@@ -4,7 +4,9 @@
  * through its public commands and implements its ports.
  */
 import { describe, expect, it } from 'vitest';
-import { localImports, sourceFiles, statusLiterals, statusWrites } from './helpers/source-scan.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { localImports, ROOT, sourceFiles, statusLiterals, statusWrites } from './helpers/source-scan.ts';
 
 /** Files that may spell statuses, and why. */
 const MAY_SPELL_STATUSES: Record<string, string> = {
@@ -43,10 +45,17 @@ const under = (dir: string) => (path: string) => path === dir || path.startsWith
 describe('imports', () => {
   const files = sourceFiles();
 
-  it('keep src/domain free of src/sandbox, src/graphql, src/events, src/transport and src/jobs', () => {
-    const forbidden = ['src/sandbox', 'src/graphql', 'src/events', 'src/transport', 'src/jobs'].map(under);
+  it('keep src/domain free of src/sandbox, src/providers, src/graphql, src/events, src/transport and src/jobs', () => {
+    const forbidden = ['src/sandbox', 'src/providers', 'src/graphql', 'src/events', 'src/transport', 'src/jobs'].map(under);
     const stray = files.filter(under('src/domain')).flatMap((file) =>
       localImports(file).filter((target) => forbidden.some((f) => f(target))).map((target) => `${file} → ${target}`));
+    expect(stray).toEqual([]);
+  });
+
+  it('keep src/domain free of the provider implementations (src/providers): it owns the ports they implement', () => {
+    expect(files.some(under('src/providers'))).toBe(true);
+    const stray = files.filter(under('src/domain')).flatMap((file) =>
+      localImports(file).filter(under('src/providers')).map((target) => `${file} → ${target}`));
     expect(stray).toEqual([]);
   });
 
@@ -60,6 +69,21 @@ describe('imports', () => {
         .filter((target) => !(under('src/domain')(target) && publicSurface(target)))
         .map((target) => `${file} → ${target}`));
     expect(stray).toEqual([]);
+  });
+
+  it('let providers (src/providers) see only the ports', () => {
+    const stray = files.filter(under('src/providers')).flatMap((file) =>
+      localImports(file).filter((target) => under('src/domain')(target) && target !== 'src/domain/ports.ts').map((target) => `${file} → ${target}`));
+    expect(stray).toEqual([]);
+  });
+
+  it('let the sandbox autopilot report to the domain only through the public bank commands (apply*)', () => {
+    const domain = localImports('src/sandbox/autopilot.ts').filter(under('src/domain'));
+    expect(domain).toContain('src/domain/bank/bank.commands.ts');
+    expect(domain.filter((target) => target !== 'src/domain/bank/bank.commands.ts' && target !== 'src/domain/ports.ts')).toEqual([]);
+    const source = readFileSync(join(ROOT, 'src/sandbox/autopilot.ts'), 'utf8');
+    const calls = [...source.matchAll(/\b(apply\w+)\(/g)].map((m) => m[1]);
+    expect(new Set(calls)).toEqual(new Set(['applyAuthorisationOutcome', 'applyFundsReceived', 'applyPayableOutcomes']));
   });
 
   it('are read by the scan', () => {

@@ -117,6 +117,67 @@ export async function moveAll<E extends keyof typeof BULK>(
   return moved;
 }
 
+/** One row's move in a bulk write: from any of `from` to `to`, with the reason recorded if it has none. */
+export interface RowMove<S extends string> {
+  readonly id: string;
+  readonly from: readonly S[];
+  readonly to: S;
+  readonly reason: string | null;
+}
+
+/** A bulk move refused: the first row (in the given order) that was not in a status its move starts from. */
+export interface RefusedMove<S extends string> { readonly id: string; readonly status: S | null }
+
+/**
+ * The bulk form for payables (bank outcomes): many rows of one buyer — across runs — each with its
+ * own move, in ONE update statement; one StatusChange per row, appended with the rest of the
+ * transaction's changes in one insert. All or nothing: if any row is missing or not in a status its
+ * move starts from, nothing is written and the first such row is answered (the caller throws, so
+ * its transaction rolls back). The caller holds the locks of the rows' runs, which every writer of a
+ * run's payables takes first: the rows cannot change under the statement, so it takes no row locks
+ * of its own before updating (that would write every row twice).
+ */
+export async function moveEach(
+  uow: UnitOfWork, entity: 'PAYABLE', moves: readonly RowMove<PayableStatus>[],
+): Promise<{ moved: MovedRow<PayableStatus>[]; refused: null } | { moved: null; refused: RefusedMove<PayableStatus> }> {
+  const machine = machineOf(entity);
+  for (const move of moves) {
+    for (const from of move.from) machine.assertTransition(from, move.to, `move payables to ${move.to}`);
+  }
+  if (moves.length === 0) return { moved: [], refused: null };
+  const { table, enumType } = ENTITIES[entity];
+  const rows = await uow.tx.$queryRawUnsafe<{ id: string; old: PayableStatus; run_id: string; ord: number; batch_id: string | null; funding_group_id: string | null }[]>(
+    `WITH v AS (
+       SELECT * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[]) AS v(id, allowed, to_status, reason)),
+     o AS (
+       SELECT t.id, t.status::text AS old, v.to_status, v.reason FROM ${table} t JOIN v ON v.id = t.id
+        WHERE t.buyer_id = $1::uuid AND t.status::text = ANY(string_to_array(v.allowed, ',')))
+     UPDATE ${table} t
+        SET status = o.to_status::"${enumType}", status_reason = COALESCE(t.status_reason, o.reason), updated_at = now()
+       FROM o
+      WHERE t.id = o.id
+      RETURNING t.id, o.old, t.payment_run_id AS run_id, t.position AS ord, t.batch_id, t.funding_group_id`,
+    uow.buyerId, moves.map((m) => m.id), moves.map((m) => m.from.join(',')), moves.map((m) => m.to), moves.map((m) => m.reason),
+  );
+  if (rows.length !== moves.length) {
+    // Rolled back by the caller's refusal; find the first row that did not move, and say why.
+    const movedIds = new Set(rows.map((r) => r.id));
+    const first = moves.find((m) => !movedIds.has(m.id))!;
+    const [current] = await uow.tx.$queryRawUnsafe<{ status: PayableStatus }[]>(
+      `SELECT status::text AS status FROM ${table} WHERE id = $1::uuid AND buyer_id = $2::uuid`, first.id, uow.buyerId,
+    );
+    return { moved: null, refused: { id: first.id, status: current?.status ?? null } };
+  }
+  const toOf = new Map(moves.map((m) => [m.id, m.to]));
+  rows.sort((a, b) => (a.run_id < b.run_id ? -1 : a.run_id > b.run_id ? 1 : Number(a.ord) - Number(b.ord)));
+  uow.recordAll(rows.map((row) => ({ entityType: entity, entityId: row.id, paymentRunId: row.run_id, fromStatus: row.old, toStatus: toOf.get(row.id)! })));
+  const moved = rows.map((row) => ({
+    id: row.id, paymentRunId: row.run_id, status: toOf.get(row.id)!, batchId: row.batch_id, fundingGroupId: row.funding_group_id,
+  }));
+  touchParents(uow, entity, moved);
+  return { moved, refused: null };
+}
+
 /** New rows: null → their first status (the machine's initial one, or one step from it). */
 export function recordCreated<E extends EntityType>(uow: UnitOfWork, entity: E, runId: string, ids: readonly string[], status: StatusOf[E]): void {
   const machine = machineOf(entity);

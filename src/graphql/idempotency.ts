@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { getOperationAST, GraphQLError, print, type ExecutionResult } from 'graphql';
+import { getOperationAST, GraphQLError, Kind, print, type DocumentNode, type ExecutionResult, type SelectionSetNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { DomainError, ErrorCode } from '../domain/shared/errors.ts';
 import { isUniqueViolation } from '../domain/user/user.commands.ts';
@@ -66,6 +66,26 @@ async function claim(prisma: PrismaClient, userId: string, ref: string, requestH
   throw new Error('could not claim idempotency ref');
 }
 
+/**
+ * Mutations whose answer is a secret shown once (startScaEnrolment's TOTP secret): a stored response
+ * would keep it in clear for 24 h and hand it out again, so an operation with one of them does not
+ * honour idempotency-ref. Repeating it is harmless: it starts afresh, the new secret replacing the
+ * pending one.
+ */
+const ANSWERS_A_SECRET_ONCE = new Set(['startScaEnrolment']);
+
+function selectsSecretOnce(document: DocumentNode, set: SelectionSetNode, seen = new Set<string>()): boolean {
+  return set.selections.some((selection) => {
+    if (selection.kind === Kind.FIELD) return ANSWERS_A_SECRET_ONCE.has(selection.name.value);
+    if (selection.kind === Kind.INLINE_FRAGMENT) return selectsSecretOnce(document, selection.selectionSet, seen);
+    const name = selection.name.value;
+    if (seen.has(name)) return false;
+    seen.add(name);
+    const fragment = document.definitions.find((d) => d.kind === Kind.FRAGMENT_DEFINITION && d.name.value === name);
+    return fragment?.kind === Kind.FRAGMENT_DEFINITION && selectsSecretOnce(document, fragment.selectionSet, seen);
+  });
+}
+
 const hasUnexpectedError = (result: ExecutionResult) =>
   (result.errors ?? []).some((error) => {
     let cause: unknown = error;
@@ -100,6 +120,7 @@ export function useIdempotency(prisma: PrismaClient, now: () => Date, mask: (err
       const ref = ctx.request?.headers.get('idempotency-ref');
       const caller = ctx.actor?.userId ?? (ctx.isOperator ? OPERATOR_ID : null);
       if (!ref || !caller) return;
+      if (selectsSecretOnce(args.document, operation.selectionSet)) return;
 
       const requestHash = createHash('sha256')
         .update(print(args.document))

@@ -1,5 +1,5 @@
-import { authoriseBatch, simulateAuthorisationOutcome } from '../domain/funding/authorisation.commands.ts';
-import { simulateFundsReceived, simulatePayableOutcome } from '../domain/funding/execution.commands.ts';
+import { authoriseBatch } from '../domain/funding/authorisation.commands.ts';
+import { simulateAuthorisationOutcome, simulateFundsReceived, simulatePayableOutcome } from '../domain/bank/bank.commands.ts';
 import { fundPaymentRun } from '../domain/funding/funding.commands.ts';
 import { confirmPaymentRun, createPaymentRun, validateQueuedRuns, verifyPaymentRunChallenge } from '../domain/payment-run/payment-run.commands.ts';
 import type { Actor, DomainDeps } from '../domain/ports.ts';

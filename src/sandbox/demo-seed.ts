@@ -1,7 +1,8 @@
 import { createBuyer } from '../domain/buyer/buyer.commands.ts';
 import { linkAccount } from '../domain/linked-account/linked-account.commands.ts';
 import type { DomainDeps } from '../domain/ports.ts';
-import { actorByEmail, createUser, enrolScaDevice, verifyScaEnrolment } from '../domain/user/user.commands.ts';
+import { enrolScaDevice, verifyScaEnrolment } from '../domain/user/sca.commands.ts';
+import { actorByEmail, createUser } from '../domain/user/user.commands.ts';
 import { seedDemoRuns } from './demo-runs.ts';
 import { SANDBOX_ONE_TIME_PASSWORD } from './sca.ts';
 

@@ -1,13 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppServices } from '../app-services.ts';
+import { BANK_EVENTS_PATH, createBankEventsRoute } from './bank-events.ts';
 import { requestIdOf, runInRequest } from './request-context.ts';
 import { serveWeb } from './static-web.ts';
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => unknown;
 
 /**
- * The plain HTTP routes around the GraphQL endpoint: liveness, readiness, the dashboard's files and
- * the body-size limit. Everything else goes to `next` (yoga). Every response carries `x-request-id`
+ * The plain HTTP routes around the GraphQL endpoint: liveness, readiness, the bank's events
+ * (bank-events.ts), the dashboard's files and the body-size limit. Everything else goes to `next` (yoga). Every response carries `x-request-id`
  * (the client's when valid, else a new one), and everything done for the request runs in its scope
  * so logs name it.
  */
@@ -22,7 +23,9 @@ export function createHttpRoutes(services: AppServices, next: Listener): Listene
 
 function routes(services: AppServices, next: Listener): Listener {
   const { config, database, bus } = services;
+  const bankEvents = createBankEventsRoute(services);
   return async (req, res) => {
+    if (req.url?.split('?')[0] === BANK_EVENTS_PATH) return bankEvents(req, res);
     if (req.url === '/health') return json(res, 200, { status: 'ok' });
     if (req.url === '/ready') {
       const databaseUp = await database.ping();

@@ -56,10 +56,10 @@ export async function enrolSca(user: SignedInUser) {
   await user.client.data(VerifySca, { code: '123456' });
 }
 
-/** A new buyer with an ADMIN (all roles), a CREATOR and two SCA-enrolled CONTROLLERs, all through the API. */
+/** A new buyer with an ADMIN (all roles), a CREATOR and two (SCA-enrolled) CONTROLLERs, all through the API. */
 export async function createTenant(
   app: TestApp,
-  options: { requireDualControl?: boolean; currencies?: ('GBP' | 'EUR')[] } = {},
+  options: { requireDualControl?: boolean; currencies?: ('GBP' | 'EUR')[]; enrolControllers?: boolean } = {},
 ): Promise<Tenant> {
   const adminEmail = uniqueEmail('admin');
   const { createBuyer } = await app.operator().data(CreateBuyer, {
@@ -81,7 +81,8 @@ export async function createTenant(
     user('controller', ['CONTROLLER']),
     user('controller2', ['CONTROLLER']),
   ]);
-  await Promise.all([enrolSca(controller), enrolSca(controller2)]);
+  // The sandbox's code enrols them; outside the sandbox a test enrols with real codes itself.
+  if (options.enrolControllers ?? true) await Promise.all([enrolSca(controller), enrolSca(controller2)]);
   return { buyerId: createBuyer.id, admin, creator, controller, controller2 };
 }
 

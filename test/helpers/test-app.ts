@@ -6,6 +6,8 @@ import { GraphQLTestClient } from './graphql-client.ts';
 
 export const TEST_API_KEY = 'test-operator-key';
 export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
+/** 32 bytes in base64, as SCA_ENCRYPTION_KEY wants (required when SANDBOX=false). */
+export const TEST_SCA_ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
 
 export interface TestApp {
   app: App;
@@ -31,6 +33,7 @@ export async function startTestApp(
       REDIS_URL: inject('redisUrl'),
       API_KEY: TEST_API_KEY,
       JWT_SECRET: TEST_JWT_SECRET,
+      SCA_ENCRYPTION_KEY: TEST_SCA_ENCRYPTION_KEY,
       PORT: '0',
       HOST: '127.0.0.1',
       POLL_INTERVAL_MS: '50',

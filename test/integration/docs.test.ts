@@ -12,7 +12,7 @@ import { connectWs, type WsTestClient } from '../helpers/ws-client.ts';
  * and followed by a ```json block of variables, in which `<NAME>` stands for a value saved earlier.
  * `as=operator` sends the sandbox operator key, `as=NAME` a saved token as a Bearer token.
  */
-const DOCS = ['docs/api-guide.md', 'docs/realtime.md', 'docs/errors.md'];
+const DOCS = ['docs/api-guide.md', 'docs/realtime.md', 'docs/errors.md', 'docs/sca.md'];
 const SANDBOX_OPERATOR_KEY = 'sandbox-operator-key';
 
 interface Example {

@@ -61,6 +61,7 @@ describe('production build (Dockerfile stages, without Docker)', () => {
       SANDBOX: 'false',
       API_KEY: 'production-check-key',
       JWT_SECRET: 'a-production-secret-of-at-least-32-characters',
+      SCA_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'),
       RUN_JOBS: 'false',
     });
     const started = Date.now();

@@ -20,6 +20,7 @@ import {
   CancelPayables, CancelRun, ConfirmRun, CreateRun, GetRun, RestartRun, UpdatePayables, VerifyChallenge, createRun, gbpPayable,
 } from '../helpers/payment-runs.ts';
 import type { TestApp } from '../helpers/test-app.ts';
+import { AuthoriseBatches } from '../helpers/bank-events.ts';
 import type { GraphQLResponse } from '../helpers/graphql-client.ts';
 
 /** Every row that names a mutation; the first row naming it is the one whose states it is checked against. */
@@ -145,6 +146,11 @@ const FIXTURES: Record<string, () => Promise<Cell>> = {
     const { runId, groups } = await fundedRun(app, tenant);
     const batchId = groups[0]!.batches[0]!.id;
     return { status: async () => (await groupView(runId)).batches[0]!.status, call: (u) => u.client.request(AuthoriseBatch, { batchId }) };
+  },
+  authoriseBatches: async () => {
+    const { runId, groups } = await fundedRun(app, tenant);
+    const batchId = groups[0]!.batches[0]!.id;
+    return { status: async () => (await groupView(runId)).batches[0]!.status, call: (u) => u.client.request(AuthoriseBatches, { batchIds: [batchId] }) };
   },
   cancelAuthorisation: async () => {
     const attempt = await attemptUnderWay();

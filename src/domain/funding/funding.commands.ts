@@ -32,8 +32,8 @@ import { formTransfers, transferReference, type BundlePayable, type Transfer } f
 import { payableGroupStates } from './payable-group.states.ts';
 import { distinct, lockGroup, movePayables } from './funding.store.ts';
 
-export { authoriseBatch, cancelAuthorisation, simulateAuthorisationOutcome } from './authorisation.commands.ts';
-export { simulateFundsReceived, simulatePayableOutcome } from './execution.commands.ts';
+export { authoriseBatch, authoriseBatches, cancelAuthorisation } from './authorisation.commands.ts';
+export { simulateAuthorisationOutcome, simulateFundsReceived, simulatePayableOutcome } from '../bank/bank.commands.ts';
 export { timeOutAuthorisations } from './funding.jobs.ts';
 
 interface FundingAccount {

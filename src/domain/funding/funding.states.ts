@@ -89,6 +89,8 @@ export const AUTHORISABLE_RUN_STATUSES: readonly PaymentRunStatus[] = ['PENDING_
 export const BATCH_ACTIONS = defineActions(batchStates, {
   /** A new attempt (USER_AUTHORISING); the batch derives USER_INITIATION_IN_PROGRESS. Its run: AUTHORISABLE_RUN_STATUSES. */
   authorise: { roles: ['CONTROLLER'], sca: true, from: ['OPEN'], to: 'USER_INITIATION_IN_PROGRESS', mutation: 'authoriseBatch' },
+  /** authoriseBatches: the same rule for several batches in one call, all or nothing. */
+  authoriseMany: { roles: ['CONTROLLER'], sca: true, from: ['OPEN'], to: 'USER_INITIATION_IN_PROGRESS', mutation: 'authoriseBatches' },
 });
 
 /** The status authoriseBatch reports while another attempt holds the batch. */
@@ -100,6 +102,8 @@ export const AUTHORISATION_ACTIONS = defineActions(authorisationStates, {
   cancel: { roles: ['CONTROLLER'], from: ACTIVE_ATTEMPT_STATUSES, to: 'CANCELLED', mutation: 'cancelAuthorisation' },
   cancelWithRun: { roles: ['CREATOR', 'CONTROLLER'], from: ACTIVE_ATTEMPT_STATUSES, to: 'CANCELLED' },
   timeOut: { roles: 'SYSTEM', from: ACTIVE_ATTEMPT_STATUSES, to: 'TIMED_OUT' },
+  /** The bank could not start the attempt (its call failed): the batch is OPEN again. */
+  failToStart: { roles: 'BANK', from: ['USER_AUTHORISING'], to: 'FAILED' },
   /** The bank's answer (AUTHORISATION_OUTCOMES says where each outcome leads). */
   concludeAtBank: { roles: 'BANK', from: ACTIVE_ATTEMPT_STATUSES, to: null, mutation: 'simulateAuthorisationOutcome' },
 });

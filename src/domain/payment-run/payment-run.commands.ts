@@ -21,6 +21,7 @@ import { DomainError, ErrorCode, FieldError, badUserInput, notFound } from '../s
 import type { InvalidField } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
 import { inTransaction, type DomainDeps, type UnitOfWork } from '../shared/unit-of-work.ts';
+import { checkOneTimeCode, spendOneTimeCode } from '../user/one-time-codes.ts';
 import { moveAll, recordCreated } from '../status-writer.ts';
 import { PAYABLE_ACTIONS, payableStates } from './payable.states.ts';
 import { insertPayables, lockPayables, replaceSuppliers, validateReplacements } from './payable.store.ts';
@@ -155,12 +156,16 @@ async function lockOpenPayables(uow: UnitOfWork, paymentRunId: string, ids: read
 /** Replaces suppliers and re-runs Confirmation of Payee, all or nothing. */
 export async function updatePayables(deps: DomainDeps, actor: Actor, paymentRunId: string, updates: readonly PayableUpdate[]): Promise<{ id: string }> {
   const ids = requireIds(updates.map((u) => u.payableId), 'payables', (i) => `payables[${i}].payableId`);
+  // Confirmation of Payee is a provider call: never under the run's lock. The rules are checked
+  // first (so refusals come in the usual order), the payees asked, then everything re-checked under
+  // the lock before anything is written — the run may have moved on meanwhile.
+  const currency = await inTransaction(deps, actor.buyerId, actor, async (uow) => (await lockOpenPayables(uow, paymentRunId, ids)).run.currency);
+  const suppliers = validateReplacements(updates.map((u) => u.supplier), currency);
+  const outcomes = await deps.payeeCheck.check(suppliers.map((s) => ({
+    currency, accountNumber: s.bankAccountDetails.fasterPayments?.accountNumber, supplierType: s.type, supplierName: s.name,
+  })));
   return inTransaction(deps, actor.buyerId, actor, async (uow) => {
     const { run } = await lockOpenPayables(uow, paymentRunId, ids);
-    const suppliers = validateReplacements(updates.map((u) => u.supplier), run.currency);
-    const outcomes = await deps.payeeCheck.check(suppliers.map((s) => ({
-      currency: run.currency, accountNumber: s.bankAccountDetails.fasterPayments?.accountNumber, supplierType: s.type, supplierName: s.name,
-    })));
     const missing: InvalidField[] = [];
     outcomes.forEach((outcome, i) => {
       if (isAccountMissing(outcome)) {
@@ -225,6 +230,9 @@ export async function verifyPaymentRunChallenge(deps: DomainDeps, actor: Actor, 
   // idempotent retry can replay it from the effect journal.
   type Refusal = { code: ErrorCode; message: string; extensions: Record<string, unknown> };
   const plain = (error: DomainError): Refusal => ({ code: error.code, message: error.message, extensions: { ...error.extensions } });
+  // The code is checked against the user's secret first, holding no lock; spending it (single use)
+  // happens below, in the transaction that moves the run.
+  const checked = await checkOneTimeCode(deps, actor, 'PAYMENT_RUN_CHALLENGE', code);
   const failure = await inTransaction(deps, actor.buyerId, actor.userId, async (uow): Promise<Refusal | null> => {
     const run = await lockRunOrThrow(uow, paymentRunId);
     enforce(canVerifyPaymentRunChallenge(actor, run));
@@ -234,7 +242,7 @@ export async function verifyPaymentRunChallenge(deps: DomainDeps, actor: Actor, 
         currentStatus: PAYMENT_RUN_ACTIONS.expireChallenge.to,
       }));
     }
-    if (await deps.oneTimeCodes.verify(actor.userId, 'PAYMENT_RUN_CHALLENGE', code)) {
+    if (checked && (await spendOneTimeCode(uow.tx, actor, checked))) {
       await moveRunWithPayables(uow, run, PAYMENT_RUN_ACTIONS.passChallenge.to, 'pass an SCA challenge', NO_CHALLENGE);
       return null;
     }

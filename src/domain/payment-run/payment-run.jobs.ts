@@ -47,8 +47,8 @@ interface PayeeRow {
 }
 
 /**
- * Validates QUEUED runs (oldest first): Confirmation of Payee per payable, outcomes stored, then the
- * run moves to PENDING_CONFIRMATION — or INVALID when any account does not exist, its payables then
+ * Validates QUEUED runs (oldest first): Confirmation of Payee for the whole run in one batched call
+ * made outside any transaction, outcomes stored, then the run moves to PENDING_CONFIRMATION — or INVALID when any account does not exist, its payables then
  * CANCELLED. Returns how many runs were validated.
  */
 export async function validateQueuedRuns(deps: DomainDeps, limit = 5): Promise<number> {
@@ -57,35 +57,40 @@ export async function validateQueuedRuns(deps: DomainDeps, limit = 5): Promise<n
     `SELECT id, buyer_id FROM payment_runs WHERE status::text = ANY($2::text[]) AND ${notSetAside('id', 3, 4)} ORDER BY id LIMIT $1`,
     limit, validate.from, VALIDATION_ROWS, deps.now(),
   );
-  return attemptRows(deps, VALIDATION_ROWS, candidates, async (c) => processed(await inTransaction(deps, c.buyer_id, null, async (uow) => {
-    const run = await lockRun(uow, c.id, { skipLocked: true });
-    if (!run || !startsFrom(validate, run.status)) return false;
-    const payables = await uow.tx.$queryRawUnsafe<PayeeRow[]>(
+  return attemptRows(deps, VALIDATION_ROWS, candidates, async (c) => {
+    // The payees are read and checked with no lock held (a provider may be slow); a QUEUED run's
+    // payables cannot change. The answers are applied under the run's lock, only if it is still
+    // QUEUED (it may have been cancelled, or validated by another instance, meanwhile).
+    const payables = await deps.prisma.$queryRawUnsafe<PayeeRow[]>(
       `SELECT id, position, currency::text AS currency, account_number, supplier_type::text AS supplier_type, supplier_name
          FROM payables WHERE payment_run_id = $1::uuid AND buyer_id = $2::uuid ORDER BY position`,
-      run.id, uow.buyerId,
+      c.id, c.buyer_id,
     );
     const outcomes = await deps.payeeCheck.check(payables.map((p) => ({
       currency: p.currency, accountNumber: p.account_number, supplierType: p.supplier_type, supplierName: p.supplier_name,
     })));
-    const rows = [];
-    const missing: number[] = [];
-    for (const [i, p] of payables.entries()) {
-      const outcome = outcomes[i];
-      if (!outcome) continue;
-      const absent = isAccountMissing(outcome);
-      if (absent) missing.push(Number(p.position));
-      rows.push({ id: p.id, outcome, reason: absent ? ACCOUNT_MISSING_REASON : null });
-    }
-    await storeValidationOutcomes(uow, run.id, rows);
-    if (missing.length > 0) {
-      await moveRunWithPayables(uow, run, invalidate.to, 'validate a payment run',
-        { statusReason: invalidRunReason(missing) }, `Payment run is ${invalidate.to}`);
-    } else {
-      await moveRunWithPayables(uow, run, validate.to, 'validate a payment run');
-    }
-    return true;
-  })));
+    return processed(await inTransaction(deps, c.buyer_id, null, async (uow) => {
+      const run = await lockRun(uow, c.id, { skipLocked: true });
+      if (!run || !startsFrom(validate, run.status)) return false;
+      const rows = [];
+      const missing: number[] = [];
+      for (const [i, p] of payables.entries()) {
+        const outcome = outcomes[i];
+        if (!outcome) continue;
+        const absent = isAccountMissing(outcome);
+        if (absent) missing.push(Number(p.position));
+        rows.push({ id: p.id, outcome, reason: absent ? ACCOUNT_MISSING_REASON : null });
+      }
+      await storeValidationOutcomes(uow, run.id, rows);
+      if (missing.length > 0) {
+        await moveRunWithPayables(uow, run, invalidate.to, 'validate a payment run',
+          { statusReason: invalidRunReason(missing) }, `Payment run is ${invalidate.to}`);
+      } else {
+        await moveRunWithPayables(uow, run, validate.to, 'validate a payment run');
+      }
+      return true;
+    }));
+  });
 }
 
 /**

@@ -2,7 +2,8 @@ import type { PrismaClient } from '../../generated/prisma/client.ts';
 import type { TenantDb } from '../../db/tenant.ts';
 import { writeAuditEvent, type AuditAction, type AuditTarget } from '../audit/audit.ts';
 import { recomputeDerived } from '../funding/funding.recompute.ts';
-import type { PayeeCheck, OneTimeCodes } from '../ports.ts';
+import type { Bank, PayeeCheck, OneTimeCodes } from '../ports.ts';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { journalStep } from './effect-journal.ts';
 import { appendStatusChanges, type StatusChangeInput } from './event-log-writer.ts';
 
@@ -14,9 +15,15 @@ export interface DomainDeps {
   readonly prisma: PrismaClient;
   readonly tenantDb: (buyerId: string) => TenantDb;
   readonly now: () => Date;
+  /**
+   * Whether the sandbox-only mutations (simulate*) and the autopilot may play the bank. It chooses
+   * no other behaviour: providers are the ports below.
+   */
   readonly sandbox: boolean;
-  /** Confirmation of Payee (src/domain/ports.ts); the sandbox responder in this gateway. */
+  /** Confirmation of Payee (src/domain/ports.ts): COP_PROVIDER chooses it. Never call it inside a unit of work. */
   readonly payeeCheck: PayeeCheck;
+  /** The payer's bank (src/domain/ports.ts); the sandbox bank in this gateway. Never call it inside a unit of work. */
+  readonly bank: Bank;
   /** One-time SCA codes (src/domain/ports.ts). */
   readonly oneTimeCodes: OneTimeCodes;
   /** Called after each commit that logged status changes (wakes the outbox relay). */
@@ -60,6 +67,17 @@ export interface TouchScope {
 
 const TX_OPTIONS = { maxWait: 10_000, timeout: 60_000 } as const;
 
+const insideUnitOfWork = new AsyncLocalStorage<true>();
+
+/**
+ * Provider calls (payee checks, the bank) must never run while a transaction holds row locks: the
+ * domain calls them through this guard, which throws when it runs inside `inTransaction`.
+ */
+export function outsideUnitOfWork<T>(what: string, call: () => Promise<T>): Promise<T> {
+  if (insideUnitOfWork.getStore()) return Promise.reject(new Error(`${what} must not be called inside a transaction`));
+  return call();
+}
+
 /**
  * One transition = one transaction: the caller's reads, locks and writes, then the StatusChange rows
  * (which take the buyer's sequence lock last, so it is held only for the commit), then commit.
@@ -77,7 +95,7 @@ export async function inTransaction<T>(
   const step = journalStep<T>();
   if (step?.replayed) return step.value;
   let logged = 0;
-  const result = await deps.tenantDb(buyerId).$transaction(async (tx) => {
+  const result = await deps.tenantDb(buyerId).$transaction((tx) => insideUnitOfWork.run(true, async () => {
     const changes: StatusChangeInput[] = [];
     const touched = new Map<string, { batchIds: Set<string>; groupIds: Set<string> }>();
     let settling = false;
@@ -118,7 +136,7 @@ export async function inTransaction<T>(
     if (step) await step.record(tx, value);
     logged = changes.length;
     return value;
-  }, TX_OPTIONS);
+  }), TX_OPTIONS);
   if (logged > 0) deps.onCommitted();
   return result;
 }

@@ -2,7 +2,7 @@ import { hashPassword, HashingBusy, verifyPassword, DUMMY_PASSWORD_HASH } from '
 import { Prisma } from '../../generated/prisma/client.ts';
 import { AuditAction } from '../audit/audit.ts';
 import type { Actor } from '../shared/actor.ts';
-import { DomainError, ErrorCode, FieldError, invalidState, notFound } from '../shared/errors.ts';
+import { DomainError, ErrorCode, FieldError, notFound } from '../shared/errors.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { checkNewUser, FieldRules, normaliseEmail, type NewUserInput } from '../shared/input.ts';
 import type { Role } from '../shared/statuses.ts';
@@ -151,59 +151,6 @@ export async function setUserRoles(deps: DomainDeps, actor: Actor, userId: strin
     }
     const updated = await uow.tx.user.update({ where: { id: userId }, data: { roles: unique } });
     await uow.audit(AuditAction.USER_ROLES_CHANGED, userTarget(user.id), { from: user.roles, to: updated.roles });
-    return updated;
-  });
-}
-
-/** Wrong verifyScaEnrolment codes in a row that discard the enrolment (CONTRACT §7). */
-export const MAX_ENROLMENT_FAILURES = 5;
-
-export async function enrolScaDevice(deps: DomainDeps, actor: Actor): Promise<boolean> {
-  await deps.tenantDb(actor.buyerId).user.update({
-    where: { id: actor.userId },
-    data: { scaEnrolmentStartedAt: deps.now(), scaEnrolmentFailures: 0 },
-  });
-  return true;
-}
-
-export async function verifyScaEnrolment(deps: DomainDeps, actor: Actor, code: string) {
-  const db = deps.tenantDb(actor.buyerId);
-  const user = await db.user.findUniqueOrThrow({ where: { id: actor.userId } });
-  if (!user.scaEnrolmentStartedAt) throw invalidState(user.scaEnrolled ? 'ENROLLED' : 'NOT_ENROLLED', 'verify an enrolment that was not started');
-  if (!(await deps.oneTimeCodes.verify(actor.userId, 'SCA_ENROLMENT', code))) {
-    // CONTRACT §7: 5 wrong codes in a row discard the enrolment; it must be started again. The
-    // count is one atomic increment so concurrent guesses cannot share an attempt.
-    const [counted] = await deps.prisma.$queryRawUnsafe<{ failures: number }[]>(
-      `UPDATE users SET sca_enrolment_failures = sca_enrolment_failures + 1
-        WHERE id = $1::uuid AND buyer_id = $2::uuid AND sca_enrolment_started_at IS NOT NULL RETURNING sca_enrolment_failures AS failures`,
-      actor.userId, actor.buyerId,
-    );
-    const failures = Number(counted?.failures ?? MAX_ENROLMENT_FAILURES);
-    if (failures >= MAX_ENROLMENT_FAILURES) {
-      await db.user.update({ where: { id: actor.userId }, data: { scaEnrolmentStartedAt: null, scaEnrolmentFailures: 0 } });
-      throw new DomainError(ErrorCode.SCA_CHALLENGE_INVALID, 'Wrong one-time password; the enrolment was discarded after 5 wrong codes, start it again', {
-        attemptsRemaining: 0,
-      });
-    }
-    throw new DomainError(ErrorCode.SCA_CHALLENGE_INVALID, 'Wrong one-time password', { attemptsRemaining: MAX_ENROLMENT_FAILURES - failures });
-  }
-  return inTransaction(deps, actor.buyerId, actor, async (uow) => {
-    const updated = await uow.tx.user.update({
-      where: { id: actor.userId },
-      data: { scaEnrolled: true, scaEnrolmentStartedAt: null, scaEnrolmentFailures: 0 },
-    });
-    await uow.audit(AuditAction.SCA_ENROLLED, userTarget(user.id));
-    return updated;
-  });
-}
-
-/** ADMIN clears a user's SCA enrolment (a lost device): they must enrol again before approving. */
-export async function resetScaEnrolment(deps: DomainDeps, actor: Actor, userId: string) {
-  return inTransaction(deps, actor.buyerId, actor, async (uow) => {
-    const user = await uow.tx.user.findUnique({ where: { id: userId } });
-    if (!user) throw notFound('User');
-    const updated = await uow.tx.user.update({ where: { id: userId }, data: { scaEnrolled: false, scaEnrolmentStartedAt: null, scaEnrolmentFailures: 0 } });
-    await uow.audit(AuditAction.SCA_RESET, userTarget(user.id), { wasEnrolled: user.scaEnrolled });
     return updated;
   });
 }

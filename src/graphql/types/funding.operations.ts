@@ -88,6 +88,17 @@ builder.mutationFields((t) => ({
       return reloadAttempt(ctx, query, id);
     },
   }),
+  authoriseBatches: t.prismaField({
+    type: ['Authorisation'],
+    authScopes: actionScopes(BATCH_ACTIONS.authoriseMany),
+    args: { batchIds: t.arg.idList() },
+    resolve: async (query, _root, args, ctx) => {
+      const attempts = await funding.authoriseBatches(deps(ctx), ctx.actor!, args.batchIds.map((id) => idOf('Batch', String(id))));
+      const rows = await ctx.db!.authorisation.findMany({ ...query, where: { id: { in: attempts.map((a) => a.id) } } });
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      return attempts.map((a) => byId.get(a.id)!);
+    },
+  }),
   cancelAuthorisation: t.prismaField({
     type: 'Authorisation',
     authScopes: actionScopes(AUTHORISATION_ACTIONS.cancel),

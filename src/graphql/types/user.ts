@@ -1,7 +1,6 @@
 import { Role } from '../../domain/shared/statuses.ts';
-import {
-  createUser, enrolScaDevice, login, resetScaEnrolment, setUserRoles, verifyScaEnrolment,
-} from '../../domain/user/user.commands.ts';
+import { enrolScaDevice, resetScaEnrolment, startScaEnrolment, verifyScaEnrolment } from '../../domain/user/sca.commands.ts';
+import { createUser, login, setUserRoles } from '../../domain/user/user.commands.ts';
 import { changePassword, deactivateUser, logout } from '../../domain/user/user.lifecycle.ts';
 import { builder } from '../builder.ts';
 import { idOf } from '../ids.ts';
@@ -34,6 +33,14 @@ builder.queryFields((t) => ({
     resolve: (query, _root, _args, ctx) => ctx.db!.user.findMany({ ...query, orderBy: { id: 'asc' } }),
   }),
 }));
+
+/** A new authenticator secret, answered once (startScaEnrolment); the gateway never shows it again. */
+const ScaEnrolment = builder.objectRef<{ otpauthUri: string; qrCodeSvg: string }>('ScaEnrolment').implement({
+  fields: (t) => ({
+    otpauthUri: t.exposeString('otpauthUri'),
+    qrCodeSvg: t.exposeString('qrCodeSvg'),
+  }),
+});
 
 const AuthPayload = builder.objectRef<{ token: string; userId: string }>('AuthPayload').implement({
   fields: (t) => ({
@@ -79,8 +86,13 @@ builder.mutationFields((t) => ({
       return ctx.db!.user.findUniqueOrThrow({ ...query, where: { id: user.id } });
     },
   }),
+  startScaEnrolment: t.field({
+    type: ScaEnrolment,
+    authScopes: { person: true },
+    resolve: (_root, _args, ctx) => startScaEnrolment(ctx.services.domain, ctx.actor!),
+  }),
   enrolScaDevice: t.boolean({
-    description: 'Starts enrolling an SCA device; finish with verifyScaEnrolment(code). Sandbox code: 123456.',
+    deprecationReason: 'Use startScaEnrolment: this one starts an enrolment whose secret nobody can read, so only the sandbox code 123456 completes it.',
     authScopes: { person: true },
     resolve: (_root, _args, ctx) => enrolScaDevice(ctx.services.domain, ctx.actor!),
   }),
