@@ -184,18 +184,20 @@ async function resolveOutcomeTargets(uow: UnitOfWork, outcomes: readonly Payable
     const rule = PAYABLE_OUTCOMES[o.outcome];
     return { id: o.payableId, outcome: o.outcome, from: rule.from, to: rule.to, reason: rule.reason === null ? null : (o.reason || rule.reason) };
   });
-  // A payable group is one transfer (CONTRACT.md §13): its other members take the outcome named for
-  // a member (a member named itself keeps its own; the first named member of a group wins).
+  // A payable group is one transfer (CONTRACT.md §13): the outcome named for a member applies to
+  // every member; when several members of one group are named, the first one named decides.
   const others = await otherPayableGroupMembers(uow, ids);
-  const targeted = new Set(ids);
-  for (const move of [...moves]) {
-    for (const member of others.get(move.id) ?? []) {
-      if (targeted.has(member)) continue;
-      targeted.add(member);
-      moves.push({ ...move, id: member });
+  const targeted = new Set<string>();
+  const expanded: typeof moves = [];
+  for (const move of moves) {
+    if (targeted.has(move.id)) continue;
+    for (const id of [move.id, ...(others.get(move.id) ?? [])]) {
+      if (targeted.has(id)) continue;
+      targeted.add(id);
+      expanded.push({ ...move, id });
     }
   }
-  return { runIds, moves };
+  return { runIds, moves: expanded };
 }
 
 // The sandbox's simulate* mutations: a signed-in user plays the bank (CONTRACT.md §1, §4).
