@@ -7,6 +7,7 @@ import type { OutboxRelay } from './events/outbox-relay.ts';
 import type { EventBus } from './events/pubsub.ts';
 import type { StreamAuthority } from './events/stream-authority.ts';
 import type { RateLimiter } from './graphql/limits.ts';
+import type { SharedSubscriptions } from './graphql/shared-subscriptions.ts';
 import type { JobRunner } from './jobs/job-runner.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './observability/metrics.ts';
@@ -24,6 +25,8 @@ export interface AppServices {
   readonly jobs: JobRunner;
   readonly rateLimiter: RateLimiter;
   readonly live: LiveStatusChanges;
+  /** One execution (and one serialised frame) per event for subscribers whose results cannot differ. */
+  readonly sharedSubscriptions: SharedSubscriptions;
   readonly metrics: Metrics;
   /** Reads bound to one buyer, for the GraphQL layer. */
   readonly reads: TenantReads;

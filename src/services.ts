@@ -17,6 +17,7 @@ import { createWebhookSender } from './transport/webhook-sender.ts';
 import { createJobRunner } from './jobs/job-runner.ts';
 import { backgroundTasks, VALIDATION_TASK, WEBHOOK_DELIVERY_TASK } from './jobs/tasks.ts';
 import type { Logger } from './logger.ts';
+import { createSharedSubscriptions, type SharedSubscriptions } from './graphql/shared-subscriptions.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
 import { createTenantReads } from './reads/tenant-reads.ts';
@@ -41,7 +42,8 @@ export async function createServices(config: Readonly<Config>, options: ServiceO
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, logger, onQuery: options.onQuery });
   const bus = config.redisUrl ? await createRedisBus(config.redisUrl, logger, config.jwtSecret) : createInProcessBus();
   const prisma = database.prisma;
-  const metrics = createGatewayMetrics(prisma, logger);
+  const sharedSubscriptions = createSharedSubscriptions();
+  const metrics = createGatewayMetrics(prisma, logger, sharedSubscriptions);
   const relay = createOutboxRelay({ prisma, bus, logger, pollIntervalMs: config.pollIntervalMs, onFailure: metrics.onJobFailure });
   const domain: DomainDeps = {
     prisma,
@@ -89,6 +91,7 @@ export async function createServices(config: Readonly<Config>, options: ServiceO
     readiness: { ready: false },
     streamAuthority,
     live: createLiveStatusChanges(prisma, bus, { pollIntervalMs: config.pollIntervalMs }),
+    sharedSubscriptions,
     metrics,
     reads: createTenantReads(database),
   };
@@ -107,7 +110,7 @@ function createOneTimeCodes(config: Readonly<Config>, logger: Logger) {
 }
 
 /** Metrics whose database gauges are read at scrape time; a failed read shows NaN, not a 500. */
-function createGatewayMetrics(prisma: PrismaClient, logger: Logger): Metrics {
+function createGatewayMetrics(prisma: PrismaClient, logger: Logger, shared: SharedSubscriptions): Metrics {
   const orNaN = async (what: string, read: () => Promise<number>) => {
     try {
       return await read();
@@ -117,6 +120,7 @@ function createGatewayMetrics(prisma: PrismaClient, logger: Logger): Metrics {
     }
   };
   return createMetrics({
+    subscriptionFanout: () => shared.stats,
     outboxLag: () =>
       orNaN('outbox lag', async () => {
         const [row] = await prisma.$queryRawUnsafe<{ lag: bigint | null }[]>(

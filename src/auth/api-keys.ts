@@ -1,6 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { Actor } from '../domain/shared/actor.ts';
+import type { RawQuery } from '../domain/shared/raw-query.ts';
 import type { Role } from '../domain/shared/statuses.ts';
 
 /**
@@ -50,16 +51,19 @@ interface KeyRow {
  * active; the roles are those both the key and the owner hold now. Null for anything else, so a
  * revoked key or a deactivated owner answers UNAUTHENTICATED at once.
  */
-export async function authenticateApiKey(prisma: PrismaClient, pepper: string, secret: string): Promise<Actor | null> {
+export async function authenticateApiKey(
+  query: RawQuery, prisma: PrismaClient, pepper: string, secret: string,
+): Promise<Actor | null> {
   const shape = SECRET_SHAPE.exec(secret);
   if (!shape) return null;
-  const rows = await prisma.$queryRawUnsafe<KeyRow[]>(
+  // Every operation of a key runs this: a prepared statement straight to the driver.
+  const rows = await query<KeyRow>(
     `SELECT k.id, k.buyer_id, k.owner_id, k.secret_hash, k.roles::text[] AS key_roles, u.roles::text[] AS owner_roles,
             u.sca_enrolled,
             (k.last_used_at IS NULL OR k.last_used_at < now() - make_interval(secs => $2)) AS stale
        FROM api_keys k JOIN users u ON u.id = k.owner_id AND u.buyer_id = k.buyer_id
       WHERE k.prefix = $1 AND k.revoked_at IS NULL AND u.deactivated_at IS NULL`,
-    shape[1], LAST_USED_RESOLUTION_MS / 1000,
+    [shape[1], LAST_USED_RESOLUTION_MS / 1000], 'api_key_actor',
   );
   const row = rows[0];
   if (!row) return null;

@@ -17,14 +17,14 @@ export async function authenticateCredential(services: AppServices, authorizatio
   if (!token) return null;
   const prisma = services.database.prisma;
   if (isApiKeySecret(token)) {
-    const actor = await authenticateApiKey(prisma, services.config.apiKeyPepper, token);
+    const actor = await authenticateApiKey(services.database.query, prisma, services.config.apiKeyPepper, token);
     // A key lives until it is revoked: open streams learn of that through revokedCredentials.
     return actor ? { actor, expiresAt: null } : null;
   }
   const claims = await services.tokens.verify(token);
   // Every token we issue names its session; one without (or of an unknown session) is not accepted.
   if (!claims?.sessionId) return null;
-  const actor = await loadSessionActor(prisma, claims.userId, claims.buyerId, claims.sessionId);
+  const actor = await loadSessionActor(services.database.query, claims.userId, claims.buyerId, claims.sessionId);
   return actor ? { actor, expiresAt: claims.expiresAt } : null;
 }
 

@@ -18,9 +18,11 @@ export interface Database {
   readonly prisma: PrismaClient;
   /**
    * Read-only SQL straight to the driver, for hot paths where Prisma's result mapping costs more
-   * than the query (payable pages). Callers name buyer_id themselves. BIGINT columns come back as strings.
+   * than the query (payable pages, the actor read on every operation). Callers name buyer_id
+   * themselves. BIGINT columns come back as strings. With a `name`, PostgreSQL keeps the statement
+   * prepared per connection (parsed and planned once, not per call); one name, one SQL text.
    */
-  query<T>(sql: string, params?: unknown[]): Promise<T[]>;
+  query<T>(sql: string, params?: unknown[], name?: string): Promise<T[]>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -77,7 +79,8 @@ async function openPostgres(url: string, { logger, poolSize = 10, onQuery }: Ope
   return {
     kind: 'postgres',
     prisma,
-    query: async <T,>(sql: string, params?: unknown[]) => (await pool.query(sql, params)).rows as T[],
+    query: async <T,>(sql: string, params?: unknown[], name?: string) =>
+      (await (name ? pool.query({ name, text: sql, values: params }) : pool.query(sql, params))).rows as T[],
     ping: () => ping(prisma),
     async close() {
       await prisma.$disconnect();

@@ -53,8 +53,11 @@ export function useCostLimit(maxCost: number): Plugin {
   // document to repeated requests, so the dashboard's poll is scored once (~0.4 ms saved per read).
   const verdicts = new WeakMap<DocumentNode, Map<string, readonly GraphQLError[]>>();
   return refuseBeforeRunning((args) => {
-    const key = `${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}`;
     // Big variables (a 10,000-payable run) are not worth keeping: scoring is small beside their work.
+    // Nor are they serialised for a key: boundedJson stops at the limit.
+    const variables = boundedJson(args.variableValues ?? {}, 2048);
+    if (variables === null) return judge(args, maxCost);
+    const key = `${args.operationName ?? ''}\u0000${variables}`;
     if (key.length > 2048) return judge(args, maxCost);
     let byVariables = verdicts.get(args.document);
     const known = byVariables?.get(key);
@@ -65,6 +68,43 @@ export function useCostLimit(maxCost: number): Plugin {
     byVariables.set(key, verdict);
     return verdict;
   });
+}
+
+/**
+ * JSON.stringify of a variables value (plain JSON, as parsed from a request), or null as soon as it
+ * would pass `limit` characters: scalars are serialised one at a time, so a large value costs only
+ * the part read before the limit.
+ */
+export function boundedJson(value: unknown, limit: number): string | null {
+  const parts: string[] = [];
+  let length = 0;
+  const push = (text: string) => {
+    parts.push(text);
+    length += text.length;
+    return length <= limit;
+  };
+  const walk = (inner: unknown): boolean => {
+    if (inner === null || typeof inner !== 'object') return push(JSON.stringify(inner) ?? 'null');
+    if (typeof (inner as { toJSON?: unknown }).toJSON === 'function') return push(JSON.stringify(inner) ?? 'null');
+    if (Array.isArray(inner)) {
+      if (!push('[')) return false;
+      for (let i = 0; i < inner.length; i++) {
+        const item = inner[i];
+        if ((i > 0 && !push(',')) || !walk(item === undefined || typeof item === 'function' || typeof item === 'symbol' ? null : item)) return false;
+      }
+      return push(']');
+    }
+    if (!push('{')) return false;
+    let first = true;
+    for (const key of Object.keys(inner)) {
+      const field = (inner as Record<string, unknown>)[key];
+      if (field === undefined || typeof field === 'function' || typeof field === 'symbol') continue;
+      if ((!first && !push(',')) || !push(`${JSON.stringify(key)}:`) || !walk(field)) return false;
+      first = false;
+    }
+    return push('}');
+  };
+  return walk(value) ? parts.join('') : null;
 }
 
 function judge(args: ExecutionArgs, maxCost: number): readonly GraphQLError[] {

@@ -19,21 +19,43 @@ const nulError = (fieldName: string, nodes?: ASTNode) =>
     },
   });
 
-/** The path of the first string holding a NUL inside a variables value, e.g. `input.payables[2].reference`. */
+/** Whether any string (value or object key) inside a variables value holds a NUL. */
+function holdsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes(NUL);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (holdsNul(value[i])) return true;
+    return false;
+  }
+  if (value !== null && typeof value === 'object') {
+    for (const key in value) {
+      if (!Object.hasOwn(value, key)) continue;
+      if (key.includes(NUL) || holdsNul((value as Record<string, unknown>)[key])) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * The path of the first string holding a NUL inside a variables value, e.g. `input.payables[2].reference`.
+ * A 10,000-payable run is scanned once without building a path per value; the path is spelt out
+ * only for the (rare) value that holds one.
+ */
 export function findNul(value: unknown, path: string): string | null {
+  return holdsNul(value) ? pathToNul(value, path) : null;
+}
+
+function pathToNul(value: unknown, path: string): string | null {
   if (typeof value === 'string') return value.includes(NUL) ? path : null;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = findNul(value[i], `${path}[${i}]`);
-      if (found) return found;
+      if (holdsNul(value[i])) return pathToNul(value[i], `${path}[${i}]`);
     }
     return null;
   }
   if (value !== null && typeof value === 'object') {
     for (const [key, inner] of Object.entries(value)) {
       if (key.includes(NUL)) return `${path}.${key.replaceAll(NUL, '')}`;
-      const found = findNul(inner, `${path}.${key}`);
-      if (found) return found;
+      if (holdsNul(inner)) return pathToNul(inner, `${path}.${key}`);
     }
   }
   return null;

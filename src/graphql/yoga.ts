@@ -38,6 +38,9 @@ export function createGatewayYoga(services: AppServices, maskError: (error: unkn
       // Compiled execution for queries: the dashboard's reads return ~1,000 objects and are bound by
       // Node CPU. Mutations and subscriptions keep the reference executor.
       useGraphQlJit({}, { enableIf: (args) => getOperationAST(args.document, args.operationName)?.operation === 'query' }),
+      // One execution per event for subscribers whose results cannot differ; before tracing, which
+      // wraps whichever subscribe function is in place.
+      services.sharedSubscriptions.plugin(),
       // After graphql-jit: it wraps whichever executor is in place.
       useOperationTracing(),
       useIdempotency(domain.prisma, domain.now, maskError, { leaseMs: config.idempotencyLeaseMs }),

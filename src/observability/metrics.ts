@@ -24,6 +24,8 @@ export interface MetricsSources {
   outboxLag(): Promise<number>;
   /** idempotency-refs claimed by a request that has not finished (or crashed before finishing). */
   idempotencyClaimsInProgress(): Promise<number>;
+  /** Subscription events executed, and results delivered, by the shared fan-out (running totals). */
+  subscriptionFanout?(): { executions: number; deliveries: number };
 }
 
 type OperationType = 'query' | 'mutation' | 'subscription' | 'unknown';
@@ -98,6 +100,24 @@ export function createMetrics(sources: MetricsSources): Metrics {
       this.set(await sources.idempotencyClaimsInProgress());
     },
   });
+
+  // Running totals kept by the fan-out itself (a plain increment per delivery), brought into the
+  // counters when scraped.
+  const fanoutCounter = (name: string, help: string, read: (totals: { executions: number; deliveries: number }) => number) => {
+    let seen = 0;
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const total = sources.subscriptionFanout ? read(sources.subscriptionFanout()) : 0;
+        if (total > seen) this.inc(total - seen);
+        seen = total;
+      },
+    });
+  };
+  fanoutCounter('gateway_subscription_executions_total', 'Subscription events executed into a result (subscribers that cannot see a different result share one).', (t) => t.executions);
+  fanoutCounter('gateway_subscription_deliveries_total', 'Subscription results delivered to subscribers (executions shared across them count once above).', (t) => t.deliveries);
 
   // Errors are counted before masking: the code is on the GraphQLError or on the DomainError it wraps.
   const codeOf = (error: unknown): string => {

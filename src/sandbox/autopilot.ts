@@ -20,7 +20,7 @@
 import { createHash } from 'node:crypto';
 import {
   applyAuthorisationOutcome, applyFundsReceived, applyPayableOutcomes, BANK_APPROVAL, FUNDING_GROUP_ACTIONS, MAX_PAYABLE_OUTCOMES,
-  PAYABLE_OUTCOMES, type BankReportResult, type PayableOutcomeReport,
+  PAYABLE_OUTCOMES, type BankReportResult, type PayableOutcome, type PayableOutcomeReport,
 } from '../domain/bank/bank.commands.ts';
 import type { DomainDeps } from '../domain/ports.ts';
 
@@ -92,22 +92,32 @@ export async function runAutopilot(deps: DomainDeps, config: AutopilotSettings, 
   for (const g of groups) steps += await step(() => applyFundsReceived(deps, BANK, g.id));
 
   const { COMPLETE, RETURN } = PAYABLE_OUTCOMES;
-  const due = await deps.prisma.$queryRawUnsafe<{ id: string; payment_run_id: string; returning: boolean }[]>(
+  const due = await deps.prisma.$queryRawUnsafe<{ id: string; payment_run_id: string; payable_group_id: string | null; returning: boolean }[]>(
     `WITH runs AS (
        SELECT DISTINCT p.payment_run_id FROM payables p
         WHERE ${waited('p')} AND (p.status::text = ANY($3::text[]) OR (p.status::text = ANY($4::text[]) AND ${drawSql('return')} < $2::float8))
         LIMIT $5)
-     SELECT p.id, p.payment_run_id, p.status::text = ANY($4::text[]) AS returning FROM payables p JOIN runs r USING (payment_run_id)
+     SELECT p.id, p.payment_run_id, p.payable_group_id, p.status::text = ANY($4::text[]) AS returning FROM payables p JOIN runs r USING (payment_run_id)
       WHERE ${waited('p')} AND (p.status::text = ANY($3::text[]) OR (p.status::text = ANY($4::text[]) AND ${drawSql('return')} < $2::float8))
       ORDER BY p.payment_run_id, p.position`,
     cutoff, config.returnRate, COMPLETE.from, RETURN.from, limit,
   );
-  const byRun = new Map<string, PayableOutcomeReport[]>();
+  // A payable group is one transfer (CONTRACT.md §13): it fails, or comes back, when any of its
+  // members draws it, and is reported once, through its first member; the bank command applies the
+  // outcome to every member.
+  const transfers = new Map<string, { runId: string; payableId: string; outcome: PayableOutcome }>();
   for (const p of due) {
-    const outcome = p.returning ? 'RETURN' : autopilotFails(p.id, config.failureRate) ? 'FAIL' : 'COMPLETE';
-    const list = byRun.get(p.payment_run_id) ?? [];
-    list.push({ payableId: p.id, outcome });
-    byRun.set(p.payment_run_id, list);
+    const outcome: PayableOutcome = p.returning ? 'RETURN' : autopilotFails(p.id, config.failureRate) ? 'FAIL' : 'COMPLETE';
+    const key = `${p.returning ? 'R' : 'E'}:${p.payable_group_id ?? p.id}`;
+    const earlier = transfers.get(key);
+    if (!earlier) transfers.set(key, { runId: p.payment_run_id, payableId: p.id, outcome });
+    else if (outcome === 'FAIL') earlier.outcome = 'FAIL';
+  }
+  const byRun = new Map<string, PayableOutcomeReport[]>();
+  for (const { runId, payableId, outcome } of transfers.values()) {
+    const list = byRun.get(runId) ?? [];
+    list.push({ payableId, outcome });
+    byRun.set(runId, list);
   }
   for (const list of byRun.values()) {
     for (let i = 0; i < list.length; i += MAX_PAYABLE_OUTCOMES) {

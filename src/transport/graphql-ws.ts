@@ -6,6 +6,7 @@ import type { AppServices } from '../app-services.ts';
 import { ErrorCode } from '../domain/shared/errors.ts';
 import { authenticate } from '../graphql/context-factory.ts';
 import type { GatewayYoga } from '../graphql/yoga.ts';
+import { sendSharedFrames, sharedFrameMarker } from './shared-frames.ts';
 import { guardSlowSubscriber } from './slow-subscriber.ts';
 import { maskStreamErrors, refuseOperation, WS_KEEP_ALIVE_MS } from './ws-options.ts';
 
@@ -20,9 +21,13 @@ export function attachGraphqlWs(server: Server, yoga: GatewayYoga, services: App
   // Frames larger than an HTTP body may be are refused by ws itself (close 1009) before parsing.
   const sockets = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: config.maxRequestBytes });
   // Registered before useServer, so every socket is guarded before graphql-ws sends on it.
-  sockets.on('connection', (socket, request) => guardSlowSubscriber(socket, {
-    onTooSlow: (why) => logger.info({ why, remote: request.socket.remoteAddress }, 'closed a subscriber that fell too far behind (4008)'),
-  }));
+  sockets.on('connection', (socket, request) => {
+    guardSlowSubscriber(socket, {
+      onTooSlow: (why) => logger.info({ why, remote: request.socket.remoteAddress }, 'closed a subscriber that fell too far behind (4008)'),
+    });
+    // Outside the guard: a shared frame goes through it like any other send.
+    sendSharedFrames(socket);
+  });
   const wsServer = useServer(
     {
       // Close reasons and error messages never carry internal details.
@@ -63,6 +68,8 @@ export function attachGraphqlWs(server: Server, yoga: GatewayYoga, services: App
         }
       },
       onError: (_ctx, _id, _payload, errors) => maskStreamErrors(maskError)(errors),
+      // A result shared by several subscribers is serialised once (see shared-frames.ts).
+      onNext: (_ctx, _id, _payload, _args, result) => sharedFrameMarker(result),
     },
     sockets,
     WS_KEEP_ALIVE_MS,

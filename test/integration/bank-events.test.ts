@@ -251,3 +251,45 @@ describe('payable outcomes in bulk', () => {
     expect(large).toEqual(small);
   });
 });
+
+describe('payable outcomes for payable groups', () => {
+  /** A bundled run (A, A, B, A, B: two transfers) funded and EXECUTING through events; payables in run order. */
+  async function executingBundledRun() {
+    const [a, b] = [gbpPayable(0), gbpPayable(1)];
+    const lines = [a, a, b, a, b].map((p, i) => ({ ...p, reference: `INV ${i}`, externalRef: `bundle-${i}` }));
+    const { runId, groups } = await fundedRun(app, tenant, 'SANDBOX_BANK_GB', lines, { bundleBySupplier: true });
+    const { authoriseBatches } = await tenant.controller.client.data(AuthoriseBatches, { batchIds: groups.flatMap((g) => g.batches.map((x) => x.id)) });
+    for (const attempt of authoriseBatches) expect((await postBankEvent(app, authorisationOutcome(attempt.id, 'APPROVE'))).status).toBe(200);
+    for (const group of groups) expect((await postBankEvent(app, fundsReceived(group.id))).status).toBe(200);
+    const v = await readFunding(tenant.controller, runId);
+    return { runId, payableIds: v.payables.edges.map((e) => e.node.id) };
+  }
+
+  it('apply an outcome named for one member to every member of its transfer', async () => {
+    const { runId, payableIds } = await executingBundledRun();
+    // One member of A's transfer completes, one of B's fails: the whole transfers follow.
+    const sent = await postBankEvent(app, payableOutcomes([{ payableId: payableIds[3]!, outcome: 'COMPLETE' }, { payableId: payableIds[2]!, outcome: 'FAIL', reason: 'Account closed' }]));
+    expect(sent).toMatchObject({ status: 200, body: { status: 'applied' } });
+    expect((await statuses(runId)).payables).toEqual(['COMPLETED', 'COMPLETED', 'FAILED', 'COMPLETED', 'FAILED']);
+    // A later RETURN of one member returns the transfer.
+    expect((await postBankEvent(app, payableOutcomes([{ payableId: payableIds[0]!, outcome: 'RETURN' }]))).body).toEqual({ status: 'applied' });
+    expect(await statuses(runId)).toMatchObject({ run: 'COMPLETED_WITH_ERRORS', payables: ['RETURNED', 'RETURNED', 'FAILED', 'RETURNED', 'FAILED'] });
+    await expectLogReplaysToState(tenant.controller, runId);
+  });
+
+  it('take the same outcome named for two members once, and refuse two outcomes for one transfer, changing nothing', async () => {
+    const { runId, payableIds } = await executingBundledRun();
+    const before = await loggedChanges();
+    const conflicting = await postBankEvent(app, payableOutcomes([{ payableId: payableIds[0]!, outcome: 'COMPLETE' }, { payableId: payableIds[1]!, outcome: 'FAIL' }]));
+    expect(conflicting).toMatchObject({ status: 422, body: { code: 'BAD_USER_INPUT' } });
+    expect(await loggedChanges()).toBe(before);
+    expect((await statuses(runId)).payables.every((s) => s === 'EXECUTING')).toBe(true);
+
+    const repeated = await postBankEvent(app, payableOutcomes([{ payableId: payableIds[0]!, outcome: 'COMPLETE' }, { payableId: payableIds[3]!, outcome: 'COMPLETE' }]));
+    expect(repeated.body).toEqual({ status: 'applied' });
+    expect((await statuses(runId)).payables).toEqual(['COMPLETED', 'COMPLETED', 'EXECUTING', 'COMPLETED', 'EXECUTING']);
+    // Three payables moved, each logged once, and A's payable group concluded once.
+    const log = await expectLogReplaysToState(tenant.controller, runId);
+    expect(log.filter((c) => c.entityType === 'PAYABLE' && c.toStatus === 'COMPLETED')).toHaveLength(3);
+  });
+});

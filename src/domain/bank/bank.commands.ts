@@ -25,8 +25,8 @@ import { receiveFunds } from '../funding/execution.commands.ts';
 import { AUTHORISATION_ACTIONS, isActiveAttempt, type AuthorisationOutcome } from '../funding/funding.states.ts';
 import { sandboxOnly } from '../funding/funding.policy.ts';
 import { lockAttempt, lockGroup, runOf } from '../funding/funding.store.ts';
+import { membersOfTransfers } from '../funding/payable-group.members.ts';
 import { buyerOf, buyerOfPayables, claimEvent, type BankEventType } from './bank.store.ts';
-import { otherPayableGroupMembers } from '../funding/payable-group.members.ts';
 
 export { AuthorisationOutcome } from '../funding/funding.states.ts';
 export { PayableOutcome } from '../payment-run/payable.states.ts';
@@ -162,42 +162,53 @@ function checkOutcomeList(outcomes: readonly PayableOutcomeReport[]): void {
 interface OutcomeTargets {
   /** The runs of every targeted payable, sorted. */
   readonly runIds: readonly string[];
-  readonly moves: readonly { id: string; outcome: PayableOutcome; from: readonly (typeof PAYABLE_OUTCOMES)[PayableOutcome]['from'][number][]; to: (typeof PAYABLE_OUTCOMES)[PayableOutcome]['to']; reason: string | null }[];
+  readonly moves: readonly Move[];
+}
+
+interface Move {
+  id: string;
+  outcome: PayableOutcome;
+  from: readonly (typeof PAYABLE_OUTCOMES)[PayableOutcome]['from'][number][];
+  to: (typeof PAYABLE_OUTCOMES)[PayableOutcome]['to'];
+  reason: string | null;
 }
 
 /**
- * RESOLVE TARGETS — which payables each reported outcome applies to: the payable named, and every
- * other member of its payable group (a group is one transfer), before runs are locked and the
- * moves written. Unknown and foreign ids answer NOT_FOUND here (one query for the whole list).
+ * RESOLVE TARGETS — which payables each reported outcome applies to: the payable named, or, when
+ * it belongs to a payable group, every member of its group (a group is one transfer, CONTRACT.md
+ * §13). Unknown and foreign ids answer NOT_FOUND here (one query for the whole list; a second only
+ * when some named payable is grouped). Two outcomes reaching one payable through its group must
+ * agree; the same outcome twice is applied once.
  */
 async function resolveOutcomeTargets(uow: UnitOfWork, outcomes: readonly PayableOutcomeReport[]): Promise<OutcomeTargets> {
   const ids = outcomes.map((o) => o.payableId);
   if (!ids.every(isUuid)) throw notFound('Payable');
-  const runs = await uow.tx.$queryRawUnsafe<{ payment_run_id: string; n: bigint | number }[]>(
-    `SELECT payment_run_id, count(*) AS n FROM payables WHERE buyer_id = $1::uuid AND id = ANY($2::uuid[])
+  const runs = await uow.tx.$queryRawUnsafe<{ payment_run_id: string; n: bigint | number; grouped: bigint | number }[]>(
+    `SELECT payment_run_id, count(*) AS n, count(payable_group_id) AS grouped
+       FROM payables WHERE buyer_id = $1::uuid AND id = ANY($2::uuid[])
       GROUP BY payment_run_id ORDER BY payment_run_id`,
     uow.buyerId, ids,
   );
   if (runs.reduce((sum, r) => sum + Number(r.n), 0) !== ids.length) throw notFound('Payable');
   const runIds = runs.map((r) => r.payment_run_id);
-  const moves = outcomes.map((o) => {
+  const members = runs.some((r) => Number(r.grouped) > 0) ? await membersOfTransfers(uow, ids) : new Map<string, string[]>();
+  const moves: Move[] = [];
+  const movedBy = new Map<string, { outcome: PayableOutcome; index: number }>();
+  outcomes.forEach((o, index) => {
     const rule = PAYABLE_OUTCOMES[o.outcome];
-    return { id: o.payableId, outcome: o.outcome, from: rule.from, to: rule.to, reason: rule.reason === null ? null : (o.reason || rule.reason) };
-  });
-  // A payable group is one transfer (CONTRACT.md §13): the outcome named for a member applies to
-  // every member; when several members of one group are named, the first one named decides.
-  const others = await otherPayableGroupMembers(uow, ids);
-  const targeted = new Set<string>();
-  const expanded: typeof moves = [];
-  for (const move of moves) {
-    if (targeted.has(move.id)) continue;
-    for (const id of [move.id, ...(others.get(move.id) ?? [])]) {
-      if (targeted.has(id)) continue;
-      targeted.add(id);
-      expanded.push({ ...move, id });
+    const reason = rule.reason === null ? null : (o.reason || rule.reason);
+    for (const id of members.get(o.payableId) ?? [o.payableId]) {
+      const earlier = movedBy.get(id);
+      if (earlier?.outcome === o.outcome) continue;
+      if (earlier) {
+        throw badUserInput([{ fieldName: `outcomes[${index}].payableId`, error: FieldError.IN, params: { reason: 'SAME_TRANSFER', otherIndex: earlier.index } }],
+          'These payables are one transfer (a payable group): report one outcome for it');
+      }
+      movedBy.set(id, { outcome: o.outcome, index });
+      moves.push({ id, outcome: o.outcome, from: rule.from, to: rule.to, reason });
     }
-  }
-  return { runIds, moves: expanded };
+  });
+  return { runIds, moves };
 }
 
 // The sandbox's simulate* mutations: a signed-in user plays the bank (CONTRACT.md §1, §4).

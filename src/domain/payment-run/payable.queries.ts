@@ -21,6 +21,12 @@ export interface PayablePageArgs {
   /** Read from the end (last/before); rows still come back in position order. */
   backward: boolean;
   statuses: readonly PayableStatus[] | null;
+  /**
+   * The properties the caller will read (see PAYABLE_COLUMNS); null reads whole rows. id and
+   * position always come. A page read for `{ id status amount }` then never parses the JSON
+   * outcomes, the supplier's bank columns or anything else nobody asked for.
+   */
+  columns?: readonly PayableProperty[] | null;
 }
 
 export interface PayablePage {
@@ -29,30 +35,72 @@ export interface PayablePage {
   more: boolean;
 }
 
-const COLUMNS = `p.id, p.buyer_id AS "buyerId", p.payment_run_id AS "paymentRunId", p.position, p.status,
-  p.status_reason AS "statusReason", p.external_ref AS "externalRef", p.payment_ref AS "paymentRef", p.currency,
-  p.amount, p.reference, p.supplier_name AS "supplierName", p.supplier_address AS "supplierAddress",
-  p.supplier_bank_name AS "supplierBankName", p.supplier_bank_address AS "supplierBankAddress",
-  p.supplier_bank_country AS "supplierBankCountry", p.supplier_type AS "supplierType",
-  p.account_number AS "accountNumber", p.sort_code AS "sortCode", p.secondary_reference AS "secondaryReference",
-  p.iban, p.bank_identifier_code AS "bankIdentifierCode", p.validation_outcomes AS "validationOutcomes",
-  p.funding_group_id AS "fundingGroupId", p.batch_id AS "batchId", p.payable_group_id AS "payableGroupId",
-  p.supplier_changed_at AS "supplierChangedAt"`;
+/**
+ * Each property of a payable row and the SQL that reads it. amount is BIGINT, read as float8 (exact
+ * below 2^53, which every amount is: validated on the way in) so the driver hands over a number and
+ * nobody converts a string per row; Money serialises numbers and bigints alike.
+ */
+export const PAYABLE_COLUMNS = {
+  id: 'p.id',
+  buyerId: 'p.buyer_id',
+  paymentRunId: 'p.payment_run_id',
+  position: 'p.position',
+  status: 'p.status',
+  statusReason: 'p.status_reason',
+  externalRef: 'p.external_ref',
+  paymentRef: 'p.payment_ref',
+  currency: 'p.currency',
+  amount: 'p.amount::float8',
+  reference: 'p.reference',
+  supplierName: 'p.supplier_name',
+  supplierAddress: 'p.supplier_address',
+  supplierBankName: 'p.supplier_bank_name',
+  supplierBankAddress: 'p.supplier_bank_address',
+  supplierBankCountry: 'p.supplier_bank_country',
+  supplierType: 'p.supplier_type',
+  accountNumber: 'p.account_number',
+  sortCode: 'p.sort_code',
+  secondaryReference: 'p.secondary_reference',
+  iban: 'p.iban',
+  bankIdentifierCode: 'p.bank_identifier_code',
+  validationOutcomes: 'p.validation_outcomes',
+  fundingGroupId: 'p.funding_group_id',
+  batchId: 'p.batch_id',
+  payableGroupId: 'p.payable_group_id',
+  supplierChangedAt: 'p.supplier_changed_at',
+} as const satisfies Partial<Record<keyof Payable, string>>;
+
+export type PayableProperty = keyof typeof PAYABLE_COLUMNS;
+
+const ALL_PROPERTIES = Object.keys(PAYABLE_COLUMNS) as PayableProperty[];
+
+/** The SELECT list for some properties (id and position always), in a stable order. */
+function selectList(properties: readonly PayableProperty[] | null | undefined): { key: string; sql: string } {
+  const wanted = new Set<PayableProperty>(properties ?? ALL_PROPERTIES);
+  wanted.add('id');
+  wanted.add('position');
+  const chosen = ALL_PROPERTIES.filter((property) => wanted.has(property));
+  return { key: chosen.join(','), sql: chosen.map((property) => `${PAYABLE_COLUMNS[property]} AS "${property}"`).join(', ') };
+}
 
 /** Raw rows straight from the driver (no ORM mapping: the dashboard's read is bound by it). */
-export type RawQuery = <T>(sql: string, params: unknown[]) => Promise<T[]>;
+export type { RawQuery } from '../shared/raw-query.ts';
+import type { RawQuery } from '../shared/raw-query.ts';
 
 export function createPayableLoaders(query: RawQuery, buyerId: string) {
   const pages = new Map<string, DataLoader<string, PayablePage>>();
   const counts = new Map<string, DataLoader<string, number>>();
 
   function pageLoader(parent: PayableParent, args: PayablePageArgs) {
-    const key = `${parent}|${args.size}|${args.afterPosition}|${args.beforePosition}|${args.backward}|${args.statuses?.join(',') ?? ''}`;
+    const select = selectList(args.columns);
+    const key = `${parent}|${args.size}|${args.afterPosition}|${args.beforePosition}|${args.backward}|${args.statuses?.join(',') ?? ''}|${select.key}`;
     let loader = pages.get(key);
     if (!loader) {
       loader = new DataLoader(async (parentIds) => {
+        // Rows are used as the driver builds them (the parent id rides along as one more property):
+        // no per-row copies.
         const rows = await query<Payable & { parent: string }>(
-          `SELECT parent.id AS parent, ${COLUMNS}
+          `SELECT parent.id AS parent, ${select.sql}
              FROM unnest($1::uuid[]) AS parent(id)
              CROSS JOIN LATERAL (
                SELECT * FROM payables p
@@ -66,16 +114,16 @@ export function createPayableLoaders(query: RawQuery, buyerId: string) {
           [parentIds, buyerId, args.afterPosition, args.statuses?.length ? args.statuses : null, args.size + 1, args.beforePosition],
         );
         const byParent = new Map<string, Payable[]>();
-        for (const { parent: id, ...row } of rows) {
-          row.amount = BigInt(row.amount);
-          const list = byParent.get(id) ?? [];
-          list.push(row as Payable);
-          byParent.set(id, list);
+        for (const row of rows) {
+          const list = byParent.get(row.parent);
+          if (list) list.push(row);
+          else byParent.set(row.parent, [row]);
         }
         return parentIds.map((id) => {
           const list = byParent.get(id) ?? [];
-          const rows = list.slice(0, args.size);
-          return { rows: args.backward ? rows.reverse() : rows, more: list.length > args.size };
+          const more = list.length > args.size;
+          if (more) list.length = args.size;
+          return { rows: args.backward ? list.reverse() : list, more };
         });
       });
       pages.set(key, loader);

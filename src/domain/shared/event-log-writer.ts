@@ -22,6 +22,14 @@ export interface RawSql {
   $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number>;
 }
 
+type StatusChangeColumn = 'entity_type' | 'payment_run_id' | 'from_status' | 'to_status';
+const COLUMN_READS: Record<StatusChangeColumn, (c: StatusChangeInput) => string | null> = {
+  entity_type: (c) => c.entityType,
+  payment_run_id: (c) => c.paymentRunId,
+  from_status: (c) => c.fromStatus,
+  to_status: (c) => c.toStatus,
+};
+
 export async function appendStatusChanges(
   tx: RawSql,
   buyerId: string,
@@ -37,20 +45,35 @@ export async function appendStatusChanges(
   if (!head) throw new Error(`buyer ${buyerId} does not exist`);
   const last = BigInt(head.event_seq);
   const first = last - BigInt(changes.length) + 1n;
-  // One statement for any number of rows: arrays are unnested server-side.
+  // One statement for any number of rows: arrays are unnested server-side. A column with one value
+  // throughout (a run's id, a null from-status at creation) goes as one scalar, so the driver
+  // escapes and PostgreSQL parses only what varies: accepting a 10,000-payable run sends 3 arrays of
+  // 10,001 instead of 5.
+  const params: unknown[] = [buyerId, first.toString(), actorId, changes.map((c) => c.entityId)];
+  const unnested = ['$4::uuid[]'];
+  const names = ['entity_id'];
+  const value = (column: StatusChangeColumn) => {
+    const read = COLUMN_READS[column];
+    const firstValue = read(changes[0]!);
+    let constant = true;
+    for (let i = 1; i < changes.length && constant; i++) constant = read(changes[i]!) === firstValue;
+    params.push(constant ? firstValue : changes.map(read));
+    const type = column === 'payment_run_id' ? 'uuid' : 'text';
+    if (constant) return `$${params.length}::${type}`;
+    unnested.push(`$${params.length}::${type}[]`);
+    names.push(column);
+    return `c.${column}`;
+  };
+  const entityType = value('entity_type');
+  const paymentRunId = value('payment_run_id');
+  const fromStatus = value('from_status');
+  const toStatus = value('to_status');
   await tx.$executeRawUnsafe(
     `INSERT INTO status_changes (buyer_id, seq, entity_type, entity_id, payment_run_id, from_status, to_status, actor_id, occurred_at)
-     SELECT $1::uuid, $2::bigint + c.ord - 1, c.entity_type::"EntityType", c.entity_id, c.payment_run_id, c.from_status, c.to_status, $3::uuid, now()
-     FROM unnest($4::text[], $5::uuid[], $6::uuid[], $7::text[], $8::text[])
-       WITH ORDINALITY AS c(entity_type, entity_id, payment_run_id, from_status, to_status, ord)`,
-    buyerId,
-    first.toString(),
-    actorId,
-    changes.map((c) => c.entityType),
-    changes.map((c) => c.entityId),
-    changes.map((c) => c.paymentRunId),
-    changes.map((c) => c.fromStatus),
-    changes.map((c) => c.toStatus),
+     SELECT $1::uuid, $2::bigint + c.ord - 1, (${entityType})::"EntityType", c.entity_id, ${paymentRunId}, ${fromStatus}, ${toStatus}, $3::uuid, now()
+     FROM unnest(${unnested.join(', ')})
+       WITH ORDINALITY AS c(${names.join(', ')}, ord)`,
+    ...params,
   );
   return last;
 }

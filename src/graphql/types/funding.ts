@@ -21,7 +21,7 @@ export const FundingGroup = builder.prismaNode('FundingGroup', {
       resolve: (g) => ({ currency: g.currency, amount: g.totalAmount }),
     }),
     fundingDate: t.expose('fundingDate', { type: 'DateTime', nullable: true }),
-    payables: t.connection({ type: Payable, resolve: (g, args, ctx) => resolvePayablePage(ctx, 'funding_group_id', g.id, args) as never }, PayableConnection),
+    payables: t.connection({ type: Payable, resolve: (g, args, ctx, info) => resolvePayablePage(ctx, 'funding_group_id', g.id, args, info) as never }, PayableConnection),
     batches: t.relation('batches', { query: { orderBy: { position: 'asc' } } }),
   }),
 });
@@ -38,7 +38,7 @@ export const Batch = builder.prismaNode('Batch', {
       select: { currency: true, totalAmount: true },
       resolve: (b) => ({ currency: b.currency, amount: b.totalAmount }),
     }),
-    payables: t.connection({ type: Payable, resolve: (b, args, ctx) => resolvePayablePage(ctx, 'batch_id', b.id, args) as never }, PayableConnection),
+    payables: t.connection({ type: Payable, resolve: (b, args, ctx, info) => resolvePayablePage(ctx, 'batch_id', b.id, args, info) as never }, PayableConnection),
     authorisations: t.relation('authorisations', { query: { orderBy: { createdAt: 'asc' } } }),
     payableGroups: t.relation('payableGroups', { query: { orderBy: { position: 'asc' } } }),
   }),

@@ -2,7 +2,8 @@ import { PayableStatus } from '../../domain/shared/statuses.ts';
 import { DomainError, ErrorCode, FieldError } from '../../domain/shared/errors.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
-import type { PayableParent } from '../loaders.ts';
+import type { PayableParent, PayableProperty } from '../loaders.ts';
+import { Kind, type FragmentDefinitionNode, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import { BankAccountDetails, Money, SupplierTypeEnum } from './common.ts';
 import { pageInfo, pageWindow, type PageArgs } from './pagination.ts';
 
@@ -56,7 +57,8 @@ export const Supplier = builder.objectRef<SupplierValue>('Supplier').implement({
 
 
 // Full rows, not Pothos's select mode: payable pages come from the batched loader (raw SQL rows that
-// Pothos did not load), and select-mode fields would reload each of them.
+// Pothos did not load), and select-mode fields would reload each of them. The loader reads only the
+// columns a page's selection needs (PAYABLE_FIELD_COLUMNS below): keep that table in step with these fields.
 export const Payable = builder.prismaNode('Payable', {
   id: { field: 'id' },
   fields: (t) => ({
@@ -97,6 +99,94 @@ function decodePosition(cursor: string | null | undefined, fieldName: 'after' | 
   return Number(match[1]);
 }
 
+/**
+ * The row properties each Payable field reads. A field missing here (relations, anything added later)
+ * makes the page read whole rows, so an omission costs speed, never a wrong answer.
+ */
+const PAYABLE_FIELD_COLUMNS: Readonly<Record<string, readonly PayableProperty[]>> = {
+  __typename: [],
+  id: ['id'],
+  status: ['status'],
+  statusReason: ['statusReason'],
+  externalRef: ['externalRef'],
+  paymentRef: ['paymentRef'],
+  amount: ['currency', 'amount'],
+  reference: ['reference'],
+  supplierChangedAt: ['supplierChangedAt'],
+  validationOutcomes: ['validationOutcomes'],
+};
+const BANK_COLUMNS: readonly PayableProperty[] = ['accountNumber', 'sortCode', 'secondaryReference', 'iban', 'bankIdentifierCode'];
+const SUPPLIER_FIELD_COLUMNS: Readonly<Record<string, readonly PayableProperty[]>> = {
+  __typename: [],
+  name: ['supplierName'],
+  address: ['supplierAddress'],
+  bankName: ['supplierBankName'],
+  bankAddress: ['supplierBankAddress'],
+  bankCountry: ['supplierBankCountry'],
+  type: ['supplierType'],
+  bankAccountDetails: BANK_COLUMNS,
+};
+
+/** Fields of a selection set, through inline fragments and named fragment spreads (directives ignored: reading more is harmless). */
+function* fieldsOf(set: SelectionSetNode | undefined, fragments: Record<string, FragmentDefinitionNode>, seen = new Set<string>()): Generator<{ name: string; set: SelectionSetNode | undefined }> {
+  if (!set) return;
+  for (const selection of set.selections) {
+    if (selection.kind === Kind.FIELD) yield { name: selection.name.value, set: selection.selectionSet };
+    else if (selection.kind === Kind.INLINE_FRAGMENT) yield* fieldsOf(selection.selectionSet, fragments, seen);
+    else if (!seen.has(selection.name.value)) {
+      seen.add(selection.name.value);
+      yield* fieldsOf(fragments[selection.name.value]?.selectionSet, fragments, seen);
+    }
+  }
+}
+
+/**
+ * The payable properties a connection's selection reads (edges.node), or null for whole rows when
+ * it asks for a field the table above does not know. Computed once per field node (the same
+ * document node answers every run of a list and every request of a cached document).
+ */
+const columnsByFieldNode = new WeakMap<object, readonly PayableProperty[] | null>();
+function pageColumns(info: GraphQLResolveInfo): readonly PayableProperty[] | null {
+  const node = info.fieldNodes[0]!;
+  // Several field nodes (the same field selected twice, merged) are rare: read whole rows for them.
+  if (info.fieldNodes.length !== 1) return null;
+  const known = columnsByFieldNode.get(node);
+  if (known !== undefined) return known;
+  const wanted = new Set<PayableProperty>();
+  let whole = false;
+  for (const connectionField of fieldsOf(node.selectionSet, info.fragments)) {
+    if (connectionField.name !== 'edges') continue;
+    for (const edgeField of fieldsOf(connectionField.set, info.fragments)) {
+      if (edgeField.name !== 'node') continue;
+      for (const field of fieldsOf(edgeField.set, info.fragments)) {
+        if (field.name === 'supplier') {
+          for (const supplierField of fieldsOf(field.set, info.fragments)) {
+            const columns = SUPPLIER_FIELD_COLUMNS[supplierField.name];
+            if (columns) columns.forEach((c) => wanted.add(c));
+            else whole = true;
+          }
+          continue;
+        }
+        const columns = PAYABLE_FIELD_COLUMNS[field.name];
+        if (columns) columns.forEach((c) => wanted.add(c));
+        else whole = true;
+      }
+    }
+  }
+  // A field node belongs to one parsed document, and so do the fragments it may spread.
+  const result = whole ? null : [...wanted];
+  columnsByFieldNode.set(node, result);
+  return result;
+}
+
+/** A Relay edge whose cursor is encoded only if someone reads it. */
+class PayableEdge {
+  constructor(readonly node: { position: number }) {}
+  get cursor(): string {
+    return encodePosition(this.node.position);
+  }
+}
+
 export const loaders = (ctx: GraphQLContext) =>
   (ctx.payableLoaders ??= ctx.services.reads.payables(ctx.actor!.buyerId));
 
@@ -109,15 +199,17 @@ export async function resolvePayablePage(
   parent: PayableParent,
   parentId: string,
   args: PageArgs & { status?: readonly PayableStatus[] | null },
+  info?: GraphQLResolveInfo,
 ) {
   const statuses = args.status?.length ? args.status : null;
   const { size, backward } = pageWindow(args);
   const { rows, more } = await loaders(ctx).page(parent, parentId, {
     size, backward, statuses, afterPosition: decodePosition(args.after, 'after'), beforePosition: decodePosition(args.before, 'before'),
+    columns: info ? pageColumns(info) : null,
   });
   const cursorOf = (row: { position: number }) => encodePosition(row.position);
   return {
-    edges: rows.map((node) => ({ cursor: cursorOf(node), node })),
+    edges: rows.map((node) => new PayableEdge(node)),
     pageInfo: pageInfo(rows, cursorOf, args, backward, more),
     totalCount: () => loaders(ctx).count(parent, parentId, statuses),
   };

@@ -39,8 +39,8 @@ export const PaymentRun = builder.prismaNode('PaymentRun', {
       {
         type: Payable,
         args: { status: t.arg({ type: [PayableStatusEnum], required: false }) },
-        resolve: (run, args, ctx) =>
-          resolvePayablePage(ctx, 'payment_run_id', run.id, args as { status?: PayableStatus[] | null }) as never,
+        resolve: (run, args, ctx, info) =>
+          resolvePayablePage(ctx, 'payment_run_id', run.id, args as { status?: PayableStatus[] | null }, info) as never,
       },
       PayableConnection,
     ),

@@ -1,4 +1,6 @@
+import { Kind, type GraphQLResolveInfo } from 'graphql';
 import { Role } from '../../domain/shared/statuses.ts';
+import type { User as UserRow } from '../../generated/prisma/client.ts';
 import { enrolScaDevice, resetScaEnrolment, startScaEnrolment, verifyScaEnrolment } from '../../domain/user/sca.commands.ts';
 import { createUser, login, setUserRoles } from '../../domain/user/user.commands.ts';
 import { changePassword, deactivateUser, logout } from '../../domain/user/user.lifecycle.ts';
@@ -20,11 +22,30 @@ export const User = builder.prismaNode('User', {
   }),
 });
 
+/**
+ * True when a selection reads nothing but the id (and __typename): the actor read for this
+ * operation already proved the user exists and is active, so the row need not be read again.
+ * Cached per field node (one parsed document answers many requests).
+ */
+const idOnlyByNode = new WeakMap<object, boolean>();
+function selectsOnlyId(info: GraphQLResolveInfo): boolean {
+  const node = info.fieldNodes[0]!;
+  let known = idOnlyByNode.get(node);
+  if (known === undefined) {
+    known = info.fieldNodes.length === 1 && (node.selectionSet?.selections.every((selection) =>
+      selection.kind === Kind.FIELD && !selection.directives?.length && (selection.name.value === 'id' || selection.name.value === '__typename')) ?? false);
+    idOnlyByNode.set(node, known);
+  }
+  return known;
+}
+
 builder.queryFields((t) => ({
   viewer: t.prismaField({
     type: 'User',
     authScopes: { authenticated: true },
-    resolve: (query, _root, _args, ctx) => ctx.db!.user.findUniqueOrThrow({ ...query, where: { id: ctx.actor!.userId } }),
+    resolve: (query, _root, _args, ctx, info) => selectsOnlyId(info)
+      ? ({ id: ctx.actor!.userId } as UserRow)
+      : ctx.db!.user.findUniqueOrThrow({ ...query, where: { id: ctx.actor!.userId } }),
   }),
   users: t.prismaField({
     type: ['User'],
