@@ -67,12 +67,13 @@ async function claim(prisma: PrismaClient, userId: string, ref: string, requestH
 }
 
 /**
- * Mutations whose answer is a secret shown once (startScaEnrolment's TOTP secret): a stored response
- * would keep it in clear for 24 h and hand it out again, so an operation with one of them does not
- * honour idempotency-ref. Repeating it is harmless: it starts afresh, the new secret replacing the
- * pending one.
+ * Mutations whose answer is a credential shown once (a TOTP secret, an API key's secret, a webhook
+ * signing secret, a token): a stored response — and the journal of its transaction — would keep it
+ * in clear in the database for 24 h and hand it out again, so an operation with one of them does not
+ * honour idempotency-ref. Repeating one is safe to see: a second enrolment replaces the pending one;
+ * a second key or endpoint is listed (apiKeys, webhookEndpoints) and can be revoked or deleted.
  */
-const ANSWERS_A_SECRET_ONCE = new Set(['startScaEnrolment']);
+const ANSWERS_A_SECRET_ONCE = new Set(['startScaEnrolment', 'createApiKey', 'createWebhookEndpoint', 'rotateWebhookSecret', 'login']);
 
 function selectsSecretOnce(document: DocumentNode, set: SelectionSetNode, seen = new Set<string>()): boolean {
   return set.selections.some((selection) => {
