@@ -1,6 +1,7 @@
 // npm run bench:peers — the gateway side by side with its peers, on one fresh database:
 //   dashboard read (50 runs x first 20 payables): gateway vs PostGraphile 5 vs the SQL floor;
-//   small operation: gateway `{ viewer { id } }` vs a bare graphql-yoga `{ hello }`.
+//   small operation: gateway `{ viewer { id } }` vs a bare graphql-yoga `{ hello }`;
+//   scaling: the dashboard read on two gateway instances (same database and Redis) vs one.
 // Every server runs in its own process; autocannon (20 connections) runs here, in interleaved rounds
 // whose order rotates, so that load from elsewhere on the machine falls on every target alike.
 // Knobs: ROUNDS (3), SECONDS per target per round (5), CONNECTIONS (20). Not part of the tests.
@@ -81,6 +82,25 @@ async function interleaved(targets: Target[]): Promise<Figure[][]> {
   return figures;
 }
 
+/**
+ * Two instances against one: each round measures the read on one instance with CONNECTIONS
+ * connections, then on two at once with half the connections each (their req/s summed), so both
+ * sides offer the same load. Returns per round [one, two] req/s.
+ */
+async function scaling(one: Target, other: Target): Promise<[number, number][]> {
+  const rounds: [number, number][] = [];
+  const run = (target: Target, connections: number) => autocannon({
+    url: target.url, method: 'POST', connections, duration: SECONDS,
+    headers: { 'content-type': 'application/json', ...target.headers }, body: target.body,
+  });
+  for (let round = 0; round < ROUNDS; round++) {
+    const single = await run(one, CONNECTIONS);
+    const pair = await Promise.all([run(one, Math.ceil(CONNECTIONS / 2)), run(other, Math.floor(CONNECTIONS / 2))]);
+    rounds.push([single.requests.average, pair[0].requests.average + pair[1].requests.average]);
+  }
+  return rounds;
+}
+
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 
@@ -111,13 +131,14 @@ databaseUrl.pathname = `/${dbName}`;
 
 try {
   console.log(`# bench:peers on ${cpus().length} cores (${cpus()[0]?.model}), node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-  const gateway = await startServer(['--import', 'tsx', here('./gateway-server.ts')], {
+  const gatewayEnv = {
     DATABASE_URL: databaseUrl.href, REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     JWT_SECRET: 'bench-secret-that-is-at-least-32-characters', API_KEY: 'bench-key', PORT: '0', HOST: '127.0.0.1',
     SEED_DEMO: 'false', LOG_LEVEL: 'error',
     // The limiter still runs on every request (its cost is measured), but never refuses one here.
     RATE_LIMIT_PER_MINUTE: '1000000000',
-  });
+  };
+  const gateway = await startServer(['--import', 'tsx', here('./gateway-server.ts')], gatewayEnv);
 
   const gatewayUrl = gateway.url;
   // Seed through the gateway's own API: 50 runs of 25 payables, each validated before measuring.
@@ -133,10 +154,11 @@ try {
   const { rows: [buyer] } = await db.query<{ id: string }>('SELECT id FROM buyers');
   await db.end();
 
-  const [postgraphile, floor, hello] = await Promise.all([
+  const [postgraphile, floor, hello, secondGateway] = await Promise.all([
     startServer([here('./postgraphile-server.mjs')], { DATABASE_URL: databaseUrl.href, NODE_ENV: process.env.PEER_NODE_ENV ?? 'production' }),
     startServer([here('./floor-server.mjs')], { DATABASE_URL: databaseUrl.href, BUYER_ID: buyer!.id }),
     startServer([here('./hello-server.mjs')], {}),
+    startServer(['--import', 'tsx', here('./gateway-server.ts')], gatewayEnv),
   ]);
 
   // PostGraphile's spelling of the same read: one buyer in this database, so its filter is that buyer.
@@ -169,6 +191,15 @@ try {
 
   report('dashboard read: 50 runs x first 20 payables', read, await interleaved(read));
   report('small operation', small, await interleaved(small));
+
+  const second: Target = { ...read[0]!, name: 'gateway, second instance', url: secondGateway.url, pid: secondGateway.pid };
+  await post(second);
+  await autocannon({ url: second.url, method: 'POST', connections: CONNECTIONS, duration: 2, headers: { 'content-type': 'application/json', ...second.headers }, body: second.body });
+  const pairs = await scaling(read[0]!, second);
+  const ratios = pairs.map(([one, two]) => two / one);
+  console.log(`\n## two gateway instances vs one on the dashboard read (${ROUNDS} rounds x ${SECONDS} s, ${CONNECTIONS} connections in all)`);
+  console.log(`- one instance: ${pairs.map(([one]) => one.toFixed(0)).join(' / ')} req/s; two instances: ${pairs.map(([, two]) => two.toFixed(0)).join(' / ')} req/s`);
+  console.log(`- two / one: ${median(ratios).toFixed(2)}x req/s (median of paired rounds; rounds ${ratios.map((r) => r.toFixed(2)).join(', ')})`);
   console.log(`
 load average after: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 } finally {

@@ -59,9 +59,14 @@ describe('a receiver down past the retry window', () => {
     expect(firstDeliveries(delivered)).toHaveLength(delivered.length);
     expectBodiesMatchLog(delivered, log);
 
-    const { node } = await tenant.admin.client.data(EndpointDeliveries, { id, first: 500 });
-    if (node?.__typename !== 'WebhookEndpoint') throw new Error('endpoint not found');
-    const attempts = node.deliveries.edges.map((e) => e.node);
+    // The receiver answers before the deliverer records the attempt: wait for the records.
+    const attempts = await vi.waitFor(async () => {
+      const { node } = await tenant.admin.client.data(EndpointDeliveries, { id, first: 500 });
+      if (node?.__typename !== 'WebhookEndpoint') throw new Error('endpoint not found');
+      const recorded = node.deliveries.edges.map((e) => e.node);
+      expect(recorded.filter((a) => a.statusCode === 200)).toHaveLength(log.length);
+      return recorded;
+    }, { timeout: 30_000, interval: 100 });
     expect(attempts.filter((a) => a.statusCode === 503)).toHaveLength(failed.length);
     expect(attempts.filter((a) => a.statusCode === 200)).toHaveLength(log.length);
     // Enabling starts a fresh series of attempts (and a fresh retry window) at the first undelivered event.
