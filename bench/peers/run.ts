@@ -60,12 +60,15 @@ async function post(target: Target): Promise<any> {
   return Object.assign(body, { bytes: Buffer.byteLength(text) });
 }
 
+/** autocannon POSTing the target's body for some seconds over some connections. */
+const load = (target: Target, connections = CONNECTIONS, duration = SECONDS) => autocannon({
+  url: target.url, method: 'POST', connections, duration,
+  headers: { 'content-type': 'application/json', ...target.headers }, body: target.body,
+});
+
 async function measure(target: Target): Promise<Figure> {
   const cpuBefore = cpuMs(target.pid);
-  const result = await autocannon({
-    url: target.url, method: 'POST', connections: CONNECTIONS, duration: SECONDS,
-    headers: { 'content-type': 'application/json', ...target.headers }, body: target.body,
-  });
+  const result = await load(target);
   const cpu = (cpuMs(target.pid) - cpuBefore) / result.requests.total;
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx, cpuMs: cpu };
 }
@@ -89,13 +92,9 @@ async function interleaved(targets: Target[]): Promise<Figure[][]> {
  */
 async function scaling(one: Target, other: Target): Promise<[number, number][]> {
   const rounds: [number, number][] = [];
-  const run = (target: Target, connections: number) => autocannon({
-    url: target.url, method: 'POST', connections, duration: SECONDS,
-    headers: { 'content-type': 'application/json', ...target.headers }, body: target.body,
-  });
   for (let round = 0; round < ROUNDS; round++) {
-    const single = await run(one, CONNECTIONS);
-    const pair = await Promise.all([run(one, Math.ceil(CONNECTIONS / 2)), run(other, Math.floor(CONNECTIONS / 2))]);
+    const single = await load(one);
+    const pair = await Promise.all([load(one, Math.ceil(CONNECTIONS / 2)), load(other, Math.floor(CONNECTIONS / 2))]);
     rounds.push([single.requests.average, pair[0].requests.average + pair[1].requests.average]);
   }
   return rounds;
@@ -187,14 +186,14 @@ try {
   await Promise.all(small.map(post));
 
   // Warm-up (JIT, query plans, pools) outside the figures.
-  for (const target of [...read, ...small]) await autocannon({ url: target.url, method: 'POST', connections: CONNECTIONS, duration: 2, headers: { 'content-type': 'application/json', ...target.headers }, body: target.body });
+  for (const target of [...read, ...small]) await load(target, CONNECTIONS, 2);
 
   report('dashboard read: 50 runs x first 20 payables', read, await interleaved(read));
   report('small operation', small, await interleaved(small));
 
   const second: Target = { ...read[0]!, name: 'gateway, second instance', url: secondGateway.url, pid: secondGateway.pid };
   await post(second);
-  await autocannon({ url: second.url, method: 'POST', connections: CONNECTIONS, duration: 2, headers: { 'content-type': 'application/json', ...second.headers }, body: second.body });
+  await load(second, CONNECTIONS, 2);
   const pairs = await scaling(read[0]!, second);
   const ratios = pairs.map(([one, two]) => two / one);
   console.log(`\n## two gateway instances vs one on the dashboard read (${ROUNDS} rounds x ${SECONDS} s, ${CONNECTIONS} connections in all)`);
