@@ -99,7 +99,13 @@ export async function createServices(config: Readonly<Config>, options: ServiceO
 
 /** Real TOTP everywhere; the sandbox also accepts its fixed code (CONTRACT.md §7, docs/sca.md). */
 function createOneTimeCodes(config: Readonly<Config>, logger: Logger) {
-  const totp = createTotpOneTimeCodes({ encryptionKey: config.sca.encryptionKey, issuer: config.sca.issuer });
+  const totp = createTotpOneTimeCodes({
+    keys: config.sca.encryptionKeys,
+    issuer: config.sca.issuer,
+    // The user is told "wrong code" as before; the operator learns why (a key missing from the ring).
+    onUnreadable: (userId) =>
+      logger.warn({ userId }, 'a stored TOTP secret opens with none of the configured keys (SCA_ENCRYPTION_KEY, SCA_ENCRYPTION_KEY_PREVIOUS): the user cannot pass SCA'),
+  });
   if (config.sca.keyDerivedFrom) {
     logger.warn(
       { derivedFrom: config.sca.keyDerivedFrom },
