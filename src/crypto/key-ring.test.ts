@@ -54,7 +54,7 @@ describe('sealed values', () => {
     const sealed = seal(keyRing(a), Buffer.from('x'), secret);
     const [format, id, data] = sealed.split(':');
     const flipped = Buffer.from(data!, 'base64');
-    flipped[flipped.length - 1] ^= 1;
+    flipped.writeUInt8(flipped.readUInt8(flipped.length - 1) ^ 1, flipped.length - 1);
     for (const bad of [`${format}:${id}:${flipped.toString('base64')}`, `v3:${id}:${data}`, `v2:${data}`, `v1:${id}:${data}`, '', 'v2::', `${format}:${id}:AAAA`]) {
       expect(open(keyRing(a), Buffer.from('x'), bad), bad).toBeNull();
     }

@@ -285,6 +285,8 @@ describe('starting without SCA_ENCRYPTION_KEY', () => {
     ['missing', {}, /^Configuration error: SCA_ENCRYPTION_KEY is required when SANDBOX=false/],
     ['16 bytes', { SCA_ENCRYPTION_KEY: Buffer.alloc(16, 1).toString('base64') }, /^Configuration error: SCA_ENCRYPTION_KEY must be 32 bytes in base64/],
     ['not base64', { SCA_ENCRYPTION_KEY: 'not a key!' }, /^Configuration error: SCA_ENCRYPTION_KEY must be 32 bytes in base64/],
+    ['a malformed previous key', { SCA_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'), SCA_ENCRYPTION_KEY_PREVIOUS: 'not a key!' },
+      /^Configuration error: SCA_ENCRYPTION_KEY_PREVIOUS must list keys of 32 bytes in base64.* \(entry 1 is not one\)$/],
   ])('SANDBOX=false refuses to start (%s) with one configuration line and a non-zero exit', async (_label, env, line) => {
     const child = startGateway({ ...production, ...env, DATABASE_URL: inject('databaseUrl') });
     children.push(child);
