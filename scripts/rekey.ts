@@ -1,47 +1,6 @@
 /**
- * `npm run rekey [-- --batch-size=500]`: after a key rotation, re-seals every stored TOTP secret and
- * webhook signing secret that a previous key opens under the current key (src/ops/rekey.ts). Reads
- * the gateway's own settings (DATABASE_URL, SCA_ENCRYPTION_KEY[_PREVIOUS],
- * WEBHOOK_ENCRYPTION_KEY[_PREVIOUS], …) and is safe to run while gateways serve. Prints counts, never
- * a secret; exits 1 on a configuration or database error.
+ * `npm run rekey`: re-seals stored secrets under the current encryption keys after a rotation
+ * (docs/sca.md, docs/webhooks.md "Rotating the key"). The command itself is src/ops/rekey-main.ts,
+ * so that the production image runs the same code as `node dist/ops/rekey-main.js`.
  */
-import { ConfigError, loadConfig } from '../src/config.ts';
-import { openDatabase } from '../src/db/database.ts';
-import { createLogger } from '../src/logger.ts';
-import { describeRekey, rekeySecrets } from '../src/ops/rekey.ts';
-
-function batchSize(args: string[]): number {
-  const flag = args.find((arg) => arg.startsWith('--batch-size='));
-  if (!flag) return 500;
-  const value = Number(flag.slice('--batch-size='.length));
-  if (!Number.isInteger(value) || value < 1 || value > 10_000) throw new ConfigError('--batch-size must be an integer from 1 to 10000');
-  return value;
-}
-
-async function main(): Promise<number> {
-  let config;
-  let size;
-  try {
-    config = loadConfig();
-    size = batchSize(process.argv.slice(2));
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(`Configuration error: ${error.message}`);
-    return 1;
-  }
-  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, undefined, config.logFormat);
-  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, logger, poolSize: 2 });
-  try {
-    const keys = { sca: config.sca.encryptionKeys, webhooks: config.webhooks.encryptionKeys };
-    const report = await rekeySecrets({ prisma: database.prisma, keys, batchSize: size });
-    for (const line of describeRekey(keys, report)) console.log(line);
-    return 0;
-  } finally {
-    await database.close();
-  }
-}
-
-process.exitCode = await main().catch((error: unknown) => {
-  console.error(`rekey failed: ${error instanceof Error ? error.message : String(error)}`);
-  return 1;
-});
+import '../src/ops/rekey-main.ts';
