@@ -72,6 +72,8 @@ export interface RekeyOptions {
   readonly batchSize?: number;
   /** Called after each batch (progress on a long run). */
   readonly onBatch?: (kind: SecretKind, column: string, counts: Readonly<RekeyCounts>) => void;
+  /** Called between reading a batch and writing it: where a serving gateway's writes may land (tests put one there). */
+  readonly beforeWrite?: (kind: SecretKind, column: string, rowIds: readonly string[]) => Promise<void>;
 }
 
 const MAX_LISTED_ROWS = 20;
@@ -114,6 +116,7 @@ async function rekeyColumn(options: RekeyOptions, kind: SecretKind, target: Seal
       }
     }
     if (updates.length > 0) {
+      await options.beforeWrite?.(kind, column, updates.map((u) => u.id));
       // Only where the row still holds the very ciphertext read above.
       const written = await prisma.$queryRawUnsafe<{ id: string }[]>(
         `UPDATE ${table} t SET ${column} = v.sealed_to

@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyId, keyRing } from '../../src/crypto/key-ring.ts';
 import { sealSecret } from '../../src/providers/totp/secret-box.ts';
 import { graphql } from '../generated/index.ts';
+import { rekeySecrets } from '../../src/ops/rekey.ts';
+import { ResetSca } from '../helpers/access.ts';
 import { CreateUser, createTenant, PASSWORD, signIn, VerifySca, type SignedInUser, type Tenant } from '../helpers/factories.ts';
 import { createIsolatedDatabase } from '../helpers/isolated-database.ts';
 import { ConfirmRun, createRun, gbpPayable, VerifyChallenge } from '../helpers/payment-runs.ts';
@@ -203,6 +205,40 @@ describe('rotating the encryption keys', () => {
     await on(onB, tenant.admin).client.data(EnableEndpoint, { id: parked.endpoint.id });
     await expectDeliveredAndVerifiable(onB, tenant, '/parked', [parked.secret]);
     await expectDeliveredAndVerifiable(onB, tenant, '/plain', [plain.secret]);
+  });
+
+  it('rekey leaves a row alone when a gateway rewrote it between the read and the write (a new enrolment, a secret rotation)', async () => {
+    const own = await createIsolatedDatabase(`rekey_race_${randomBytes(3).toString('hex')}`);
+    const onA = await startTestApp(settings({ sca: [scaA], webhooks: [hookA] }), { databaseUrl: own.url }, { now: clock.now });
+    try {
+      const tenant = await createTenant(onA, { enrolControllers: false });
+      const controller = await enrolledController(onA, tenant);
+      const { createWebhookEndpoint: hook } = await tenant.admin.client.data(CreateEndpoint, { input: { url: receiver.url('/race') } });
+      await tenant.admin.client.data(DisableEndpoint, { id: hook.endpoint.id });
+      const userId = (await userRow(onA, controller.user.email)).id;
+      let rotatedSecret = '';
+      const report = await rekeySecrets({
+        prisma: onA.app.services.domain.prisma,
+        keys: { sca: keyRing(scaB, [scaA]), webhooks: keyRing(hookB, [hookA]) },
+        // The gateway (still on A) writes first: an ADMIN resets the user, a secret is rotated.
+        beforeWrite: async (kind, column) => {
+          if (column === 'sca_secret') await on(onA, tenant.admin).client.data(ResetSca, { userId: controller.user.id });
+          if (column === 'secret_ciphertext') rotatedSecret = (await tenant.admin.client.data(RotateSecret, { id: hook.endpoint.id })).rotateWebhookSecret.secret;
+          expect(kind).toBe(column === 'sca_secret' ? 'sca' : 'webhooks');
+        },
+      });
+      expect(report.sca).toMatchObject({ resealed: 0, changedMeanwhile: 1, unreadable: 0 });
+      expect((await sql<{ sca_secret: string | null }>(onA, 'SELECT sca_secret FROM users WHERE id = $1::uuid', userId))[0]!.sca_secret).toBeNull();
+      // The rotation's new secret stands; the old one moved to the previous column, which this pass then re-sealed.
+      expect(report.webhooks).toMatchObject({ resealed: 1, changedMeanwhile: 1, unreadable: 0 });
+      const row = await endpointRow(onA, receiver.url('/race'));
+      expect(row.secret_ciphertext).toMatch(new RegExp(`^v2:${keyId(hookA)}:`));
+      expect(row.previous_secret_ciphertext).toMatch(new RegExp(`^v2:${keyId(hookB)}:`));
+      expect(rotatedSecret).toMatch(/^whsec_/);
+    } finally {
+      await onA.stop();
+      await own.drop();
+    }
   });
 
   it('refuses to start on a malformed previous key, in one line that does not repeat it', async () => {
