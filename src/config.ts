@@ -219,9 +219,9 @@ const WEBHOOK_KEY_HINT = '32 bytes, as 64 hex digits or base64';
 /**
  * The key that encrypts webhook signing secrets at rest. Standard Webhooks signs with HMAC, so the
  * raw secret must be recoverable: it is encrypted, not hashed. Without WEBHOOK_ENCRYPTION_KEY the key
- * is derived from JWT_SECRET (rotating that then orphans stored secrets, unless the old derived key
- * is kept: set the old JWT_SECRET's key explicitly first), and in a sandbox without either from a
- * fixed, public label: fine for demo data, never for production.
+ * is derived from JWT_SECRET (rotating that then orphans stored secrets: a derived key cannot be
+ * named in WEBHOOK_ENCRYPTION_KEY_PREVIOUS), and in a sandbox without either from a fixed, public
+ * label: fine for demo data, never for production.
  */
 function webhookEncryptionKeys(env: Env, jwtSecret: string | null): KeyRing {
   const previous = previousKeys(env, 'WEBHOOK_ENCRYPTION_KEY_PREVIOUS', hexOrBase64Key, WEBHOOK_KEY_HINT);
