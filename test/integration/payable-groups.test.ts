@@ -55,6 +55,16 @@ const GroupMembersPage = graphql(`
   }
 `);
 
+const RunTransfersPage = graphql(`
+  query RunTransfersPage($id: ID!, $first: Int, $after: String, $last: Int) {
+    paymentRun(id: $id) {
+      payableGroups(first: $first, after: $after, last: $last) {
+        totalCount pageInfo { hasNextPage endCursor } edges { node { id reference payableCount } }
+      }
+    }
+  }
+`);
+
 let app: TestApp;
 let tenant: Tenant;
 let other: Tenant;
@@ -88,6 +98,9 @@ async function transfersOf(runId: string) {
   const groups = paymentRun!.fundingGroups.flatMap((g) => g.batches.flatMap((b) => b.payableGroups));
   return { run: paymentRun!, groups };
 }
+
+const transfersPage = async (runId: string, page: { first?: number; after?: string | null; last?: number }) =>
+  (await tenant.controller.client.data(RunTransfersPage, { id: runId, ...page })).paymentRun!.payableGroups;
 
 const bundled = (institution: string, payables: ReturnType<typeof lines>, t: Tenant = tenant) =>
   fundedRun(app, t, institution, payables, { bundleBySupplier: true });
@@ -285,6 +298,29 @@ describe('without bundleBySupplier', () => {
 });
 
 describe('reading groups', () => {
+  it('pages a run\'s transfers with first/after (and last), in run order, counting them all; none without bundling', async () => {
+    const suppliers = [A, B, C, { name: 'Delta Ltd', account: '70000004' }, { name: 'Epsilon Ltd', account: '70000005' }];
+    const { runId } = await bundled('SANDBOX_BANK_GB', lines(...suppliers, A, B));
+    const all = (await transfersOf(runId)).groups.map((g) => g.reference);
+    expect(all).toEqual(['INV 0 INV 5', 'INV 1 INV 6', 'INV 2', 'INV 3', 'INV 4']);
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const page = await transfersPage(runId, { first: 2, after });
+      expect(page.totalCount).toBe(5);
+      expect(page.edges.length).toBeLessThanOrEqual(2);
+      seen.push(...page.edges.map((e) => e.node.reference));
+      if (!page.pageInfo.hasNextPage) break;
+      after = page.pageInfo.endCursor ?? null;
+    }
+    expect(seen).toEqual(all);
+    const last = await transfersPage(runId, { last: 2 });
+    expect(last.edges.map((e) => e.node.reference)).toEqual(all.slice(-2));
+
+    const plain = await fundedRun(app, tenant, 'SANDBOX_BANK_GB', lines(A, A));
+    expect(await transfersPage(plain.runId, { first: 2 })).toMatchObject({ totalCount: 0, edges: [] });
+  });
+
   it('costs the same number of SQL statements for 2 transfers as for 40 (no N+1)', async () => {
     let statements = 0;
     const quiet = await startTestApp({ RUN_JOBS: 'false', POLL_INTERVAL_MS: '600000' }, {}, { onQuery: () => void statements++ });
