@@ -65,6 +65,17 @@ const RunTransfersPage = graphql(`
   }
 `);
 
+/** The dashboard's run page read, reduced to what bundling adds: a page of transfers and each payable's transfer. */
+const RunPageTransfers = graphql(`
+  query RunPageTransfers($id: ID!, $first: Int) {
+    paymentRun(id: $id) {
+      bundleBySupplier
+      payableGroups(first: $first) { totalCount edges { node { id reference status payableCount totalAmount { currency amount } supplier { name } } } }
+      payables(first: $first) { totalCount edges { node { id status payableGroup { id reference } } } }
+    }
+  }
+`);
+
 let app: TestApp;
 let tenant: Tenant;
 let other: Tenant;
@@ -321,7 +332,7 @@ describe('reading groups', () => {
     expect(await transfersPage(plain.runId, { first: 2 })).toMatchObject({ totalCount: 0, edges: [] });
   });
 
-  it('costs the same number of SQL statements for 2 transfers as for 40 (no N+1)', async () => {
+  it('costs the same number of SQL statements for 2 transfers as for 40, and for a run page of 5 as of 40 (no N+1)', async () => {
     let statements = 0;
     const quiet = await startTestApp({ RUN_JOBS: 'false', POLL_INTERVAL_MS: '600000' }, {}, { onQuery: () => void statements++ });
     try {
@@ -345,6 +356,18 @@ describe('reading groups', () => {
       expect(large.groups.every((g) => g.payables.edges.every((e) => e.node.payableGroup?.id === g.id))).toBe(true);
       expect(small.used).toBeGreaterThan(0);
       expect(large.used).toBe(small.used);
+
+      // The run page's read: 5 or 40 transfers and payables a page, the same statements.
+      const pageOf = async (first: number) => {
+        const before = statements;
+        const { paymentRun } = await t.controller.client.data(RunPageTransfers, { id: many, first });
+        return { used: statements - before, run: paymentRun! };
+      };
+      const [five, forty] = [await pageOf(5), await pageOf(40)];
+      expect(forty.run.payableGroups.edges).toHaveLength(40);
+      expect(forty.run.payables.edges.every((e) => e.node.payableGroup !== null)).toBe(true);
+      expect(five.run.payableGroups.totalCount).toBe(40);
+      expect(forty.used).toBe(five.used);
     } finally {
       await quiet.stop();
     }
