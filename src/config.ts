@@ -1,4 +1,5 @@
 import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { keyRing, type KeyRing } from './crypto/key-ring.ts';
 import { defaultLogFormat, type LogFormat } from './logger.ts';
 
 /** Environment parsed once into a frozen, typed object. Bad values stop the process with a clear message. */
@@ -57,8 +58,11 @@ export interface Config {
 
 /** Strong customer authentication: TOTP secrets (CONTRACT.md §7, docs/sca.md). */
 export interface ScaConfig {
-  /** AES-256-GCM key for stored TOTP secrets (SCA_ENCRYPTION_KEY, 32 bytes). */
-  encryptionKey: Buffer;
+  /**
+   * AES-256-GCM keys for stored TOTP secrets: SCA_ENCRYPTION_KEY seals, it and
+   * SCA_ENCRYPTION_KEY_PREVIOUS open (a rotation in progress, docs/sca.md).
+   */
+  encryptionKeys: KeyRing;
   /** Where a sandbox without SCA_ENCRYPTION_KEY derived its key from; null: the key was given. */
   keyDerivedFrom: 'JWT_SECRET' | 'a public sandbox label' | null;
   /** The issuer an authenticator app shows beside the account (SCA_ISSUER). */
@@ -81,8 +85,11 @@ export interface WebhookConfig {
   concurrency: number;
   /** Attempt records older than this are pruned. */
   retentionDays: number;
-  /** AES-256-GCM key for stored signing secrets (32 bytes). */
-  encryptionKey: Buffer;
+  /**
+   * AES-256-GCM keys for stored signing secrets: WEBHOOK_ENCRYPTION_KEY seals, it and
+   * WEBHOOK_ENCRYPTION_KEY_PREVIOUS open (a rotation in progress, docs/webhooks.md).
+   */
+  encryptionKeys: KeyRing;
 }
 
 export interface AutopilotConfig {
@@ -180,21 +187,52 @@ function positive(env: Env, name: string, fallback: number): number {
   return value;
 }
 
+/** 32 bytes as 64 hex digits or base64: the format of WEBHOOK_ENCRYPTION_KEY (and its previous keys). */
+function hexOrBase64Key(raw: string): Buffer | null {
+  const key = /^[0-9a-f]{64}$/i.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
+  return key.length === 32 ? key : null;
+}
+
+/** 32 bytes in base64 (or base64url): the format of SCA_ENCRYPTION_KEY (and its previous keys). */
+function base64Key(raw: string): Buffer | null {
+  const key = /^[A-Za-z0-9+/_-]+={0,2}$/.test(raw) ? Buffer.from(raw, 'base64') : Buffer.alloc(0);
+  return key.length === 32 ? key : null;
+}
+
+/**
+ * Keys retired by a rotation (`<NAME>_PREVIOUS`): zero or more, comma-separated, each in the current
+ * key's format. They only open stored values; `npm run rekey` moves those to the current key, after
+ * which the setting can be emptied. The message names the entry's position, never its value.
+ */
+function previousKeys(env: Env, name: string, parse: (raw: string) => Buffer | null, hint: string): Buffer[] {
+  const raw = env[name]?.trim();
+  if (!raw) return [];
+  return raw.split(',').map((entry, i) => {
+    const key = parse(entry.trim());
+    if (!key) throw new ConfigError(`${name} must list keys of ${hint}, separated by commas (entry ${i + 1} is not one)`);
+    return key;
+  });
+}
+
+const WEBHOOK_KEY_HINT = '32 bytes, as 64 hex digits or base64';
+
 /**
  * The key that encrypts webhook signing secrets at rest. Standard Webhooks signs with HMAC, so the
  * raw secret must be recoverable: it is encrypted, not hashed. Without WEBHOOK_ENCRYPTION_KEY the key
- * is derived from JWT_SECRET (rotating that then orphans stored secrets), and in a sandbox without
- * either from a fixed, public label: fine for demo data, never for production.
+ * is derived from JWT_SECRET (rotating that then orphans stored secrets: a derived key cannot be
+ * named in WEBHOOK_ENCRYPTION_KEY_PREVIOUS), and in a sandbox without either from a fixed, public
+ * label: fine for demo data, never for production.
  */
-function webhookEncryptionKey(env: Env, jwtSecret: string | null): Buffer {
+function webhookEncryptionKeys(env: Env, jwtSecret: string | null): KeyRing {
+  const previous = previousKeys(env, 'WEBHOOK_ENCRYPTION_KEY_PREVIOUS', hexOrBase64Key, WEBHOOK_KEY_HINT);
   const raw = env.WEBHOOK_ENCRYPTION_KEY;
   if (raw) {
-    const key = /^[0-9a-f]{64}$/i.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
-    if (key.length !== 32) throw new ConfigError('WEBHOOK_ENCRYPTION_KEY must be 32 bytes, as 64 hex digits or base64');
-    return key;
+    const key = hexOrBase64Key(raw);
+    if (!key) throw new ConfigError(`WEBHOOK_ENCRYPTION_KEY must be ${WEBHOOK_KEY_HINT}`);
+    return keyRing(key, previous);
   }
   const material = jwtSecret ?? 'payment-run-gateway sandbox webhook key (not secret)';
-  return Buffer.from(hkdfSync('sha256', material, 'webhook-secrets', 'aes-256-gcm v1', 32));
+  return keyRing(Buffer.from(hkdfSync('sha256', material, 'webhook-secrets', 'aes-256-gcm v1', 32)), previous);
 }
 
 const SCA_KEY_HINT = '32 bytes in base64, e.g. the output of `openssl rand -base64 32`';
@@ -207,16 +245,17 @@ const SCA_KEY_HINT = '32 bytes in base64, e.g. the output of `openssl rand -base
 function scaConfig(env: Env, sandbox: boolean, jwtSecret: string | null): ScaConfig {
   const issuer = (env.SCA_ISSUER ?? '').trim() || 'Payment-run gateway';
   if (issuer.includes(':')) throw new ConfigError('SCA_ISSUER must not contain ":" (authenticator apps split the label on it)');
+  const previous = previousKeys(env, 'SCA_ENCRYPTION_KEY_PREVIOUS', base64Key, SCA_KEY_HINT);
   const raw = env.SCA_ENCRYPTION_KEY?.trim();
   if (raw) {
-    const key = /^[A-Za-z0-9+/_-]+={0,2}$/.test(raw) ? Buffer.from(raw, 'base64') : Buffer.alloc(0);
-    if (key.length !== 32) throw new ConfigError(`SCA_ENCRYPTION_KEY must be ${SCA_KEY_HINT}`);
-    return Object.freeze({ encryptionKey: key, keyDerivedFrom: null, issuer });
+    const key = base64Key(raw);
+    if (!key) throw new ConfigError(`SCA_ENCRYPTION_KEY must be ${SCA_KEY_HINT}`);
+    return Object.freeze({ encryptionKeys: keyRing(key, previous), keyDerivedFrom: null, issuer });
   }
   if (!sandbox) throw new ConfigError(`SCA_ENCRYPTION_KEY is required when SANDBOX=false (${SCA_KEY_HINT})`);
   const material = jwtSecret ?? 'payment-run-gateway sandbox SCA key (not secret)';
   return Object.freeze({
-    encryptionKey: Buffer.from(hkdfSync('sha256', material, 'sca-totp-secrets', 'aes-256-gcm v1', 32)),
+    encryptionKeys: keyRing(Buffer.from(hkdfSync('sha256', material, 'sca-totp-secrets', 'aes-256-gcm v1', 32)), previous),
     keyDerivedFrom: jwtSecret ? 'JWT_SECRET' : 'a public sandbox label',
     issuer,
   });
@@ -235,7 +274,7 @@ function webhookConfig(env: Env, sandbox: boolean, jwtSecret: string | null): We
     leaseMs,
     concurrency: int(env, 'WEBHOOK_CONCURRENCY', 16, 1, 1000),
     retentionDays: positive(env, 'WEBHOOK_DELIVERY_RETENTION_DAYS', 30),
-    encryptionKey: webhookEncryptionKey(env, jwtSecret),
+    encryptionKeys: webhookEncryptionKeys(env, jwtSecret),
   });
 }
 

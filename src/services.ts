@@ -23,6 +23,7 @@ import type { PrismaClient } from './generated/prisma/client.ts';
 import { createTenantReads } from './reads/tenant-reads.ts';
 import { withSandboxCode } from './sandbox/sca.ts';
 import { createTotpOneTimeCodes } from './providers/totp/totp.ts';
+import { keyId, type KeyRing } from './crypto/key-ring.ts';
 import { payeeCheckFor } from './providers/payee-check.ts';
 import { sandboxBank } from './sandbox/bank.ts';
 import { guardProviders } from './domain/shared/providers.ts';
@@ -39,6 +40,7 @@ export interface ServiceOptions {
 /** Opens the database and pub/sub and wires the long-lived services of one instance; starts nothing. */
 export async function createServices(config: Readonly<Config>, options: ServiceOptions): Promise<AppServices> {
   const { logger } = options;
+  logKeyRotation(config, logger);
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, logger, onQuery: options.onQuery });
   const bus = config.redisUrl ? await createRedisBus(config.redisUrl, logger, config.jwtSecret) : createInProcessBus();
   const prisma = database.prisma;
@@ -99,7 +101,13 @@ export async function createServices(config: Readonly<Config>, options: ServiceO
 
 /** Real TOTP everywhere; the sandbox also accepts its fixed code (CONTRACT.md §7, docs/sca.md). */
 function createOneTimeCodes(config: Readonly<Config>, logger: Logger) {
-  const totp = createTotpOneTimeCodes({ encryptionKey: config.sca.encryptionKey, issuer: config.sca.issuer });
+  const totp = createTotpOneTimeCodes({
+    keys: config.sca.encryptionKeys,
+    issuer: config.sca.issuer,
+    // The user is told "wrong code" as before; the operator learns why (a key missing from the ring).
+    onUnreadable: (userId) =>
+      logger.warn({ userId }, 'a stored TOTP secret opens with none of the configured keys (SCA_ENCRYPTION_KEY, SCA_ENCRYPTION_KEY_PREVIOUS): the user cannot pass SCA'),
+  });
   if (config.sca.keyDerivedFrom) {
     logger.warn(
       { derivedFrom: config.sca.keyDerivedFrom },
@@ -107,6 +115,14 @@ function createOneTimeCodes(config: Readonly<Config>, logger: Logger) {
     );
   }
   return config.sandbox ? withSandboxCode(totp) : totp;
+}
+
+/** During a key rotation, which keys this instance holds (fingerprints only), so a rollout can be checked. */
+function logKeyRotation(config: Readonly<Config>, logger: Logger) {
+  const rings = { sca: config.sca.encryptionKeys, webhooks: config.webhooks.encryptionKeys };
+  if (rings.sca.previous.length + rings.webhooks.previous.length === 0) return;
+  const ids = (ring: KeyRing) => ({ current: keyId(ring.current), previous: ring.previous.map(keyId) });
+  logger.info({ sca: ids(rings.sca), webhooks: ids(rings.webhooks) }, 'encryption keys: previous keys configured (a rotation in progress; `npm run rekey` moves stored secrets to the current keys)');
 }
 
 /** Metrics whose database gauges are read at scrape time; a failed read shows NaN, not a 500. */

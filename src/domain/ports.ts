@@ -72,9 +72,11 @@ export interface OneTimeCodeCheck {
 /**
  * An accepted code names the time step it belongs to, so the domain can refuse a step already used
  * (codes are single-use, CONTRACT §7); `step: null` marks a code tied to no step (the sandbox's fixed
- * code), to which single use does not apply. A refused code is null.
+ * code), to which single use does not apply. A refused code is null. `resealedSecret`: the same
+ * secret sealed again under the current key, when an old key (a rotation in progress) opened it;
+ * the domain stores it in the transaction that spends the code.
  */
-export type OneTimeCodeMatch = { readonly step: number | null } | null;
+export type OneTimeCodeMatch = { readonly step: number | null; readonly resealedSecret?: string } | null;
 
 /**
  * Strong customer authentication's one-time codes (TOTP in this gateway). Pure computation on what

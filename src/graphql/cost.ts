@@ -118,6 +118,20 @@ function judge(args: ExecutionArgs, maxCost: number): readonly GraphQLError[] {
   }
 }
 
+/** An operation's worst-case score with its variables: the number the limit is compared with. */
+export function queryCost({ schema, document, variableValues, operationName, contextValue }: ExecutionArgs): number {
+  let cost = 0;
+  validate(schema, document, [
+    createComplexityRule({
+      context: (contextValue ?? {}) as object,
+      variableValues: variableValues ?? {},
+      operationName: operationName ?? undefined,
+      validate: ({ complexity }) => void (cost = complexity),
+    }),
+  ]);
+  return cost;
+}
+
 function score({ schema, document, variableValues, operationName, contextValue }: ExecutionArgs, maxCost: number) {
   const errors = validate(schema, document, [
     createComplexityRule({

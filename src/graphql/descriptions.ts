@@ -270,6 +270,7 @@ export const DESCRIPTIONS: Record<string, string> = {
   'PaymentRun.payables': 'Its payables, in submission order.',
   'PaymentRun.payables(status:)': 'Only payables in these statuses.',
   'PaymentRun.fundingGroups': 'Its funding groups, once funded, in reference order.',
+  'PaymentRun.payableGroups': 'Its transfers (runs created with `bundleBySupplier`, once funded), in run order, a page at a time; empty otherwise.',
   'PaymentRun.statusChanges': 'Its part of the event log, in log order.',
   FundingGroup: 'A part of a run funded from one linked account, within the institution\'s limit.',
   'FundingGroup.paymentRun': 'The run.',

@@ -2,15 +2,19 @@ import { useState } from 'preact/hooks';
 import { ApiError, formatMoney, humanStatus, request } from './api.ts';
 import { graphql } from './generated/index.ts';
 import type { RunDetailQuery } from './generated/graphql.ts';
-import type { Change, LiveStream } from './live.ts';
+import type { LiveStream } from './live.ts';
 import { useLiveSnapshot } from './live-snapshot.ts';
+import { PAYABLES_PAGE_SIZE, TRANSFERS_PAGE_SIZE } from './page-sizes.ts';
+import { Pager } from './pager.tsx';
 import { ProgressBar } from './progress.tsx';
 import { RunActions } from './run-actions.tsx';
+import { applyChange } from './run-changes.ts';
+import { Transfers } from './transfers.tsx';
 
 const RunDetail = graphql(`
-  query RunDetail($id: ID!, $first: Int, $after: String) {
+  query RunDetail($id: ID!, $first: Int, $after: String, $transfersFirst: Int, $transfersAfter: String) {
     paymentRun(id: $id) {
-      id paymentRunRef tag description status statusReason currency payableCount createdAt
+      id paymentRunRef tag description status statusReason currency payableCount createdAt bundleBySupplier
       totalAmount { currency amount }
       createdBy { email }
       challenge { expiresAt attemptsRemaining }
@@ -22,12 +26,18 @@ const RunDetail = graphql(`
         batches { id status payableCount totalAmount { currency amount }
           authorisations { id status failureReason createdAt } }
       }
+      payableGroups(first: $transfersFirst, after: $transfersAfter) {
+        totalCount
+        pageInfo { hasNextPage endCursor }
+        edges { node { id reference status payableCount totalAmount { currency amount } supplier { name } } }
+      }
       payables(first: $first, after: $after) {
         totalCount
         pageInfo { hasNextPage endCursor }
         edges { node {
           id status statusReason reference externalRef amount { currency amount }
           supplier { name }
+          payableGroup { id reference }
           validationOutcomes { category match reasonCode accountName }
         } }
       }
@@ -38,41 +48,23 @@ const RunDetail = graphql(`
 
 export type RunDetail = NonNullable<RunDetailQuery['paymentRun']>;
 type LinkedAccounts = RunDetailQuery['linkedAccounts'];
-const PAGE_SIZE = 50;
-
-/** Replace the status of whichever entity a change names, wherever it sits in the run. */
-function applyChange(run: RunDetail, change: Change): RunDetail {
-  const to = change.toStatus as never;
-  switch (change.entityType) {
-    case 'PAYMENT_RUN':
-      return change.entityId === run.id ? { ...run, status: to } : run;
-    case 'PAYABLE':
-      return { ...run, payables: { ...run.payables, edges: run.payables.edges.map((e) => e.node.id === change.entityId ? { ...e, node: { ...e.node, status: to } } : e) } };
-    case 'FUNDING_GROUP':
-      return { ...run, fundingGroups: run.fundingGroups.map((g) => g.id === change.entityId ? { ...g, status: to } : g) };
-    case 'BATCH':
-      return { ...run, fundingGroups: run.fundingGroups.map((g) => ({ ...g, batches: g.batches.map((b) => b.id === change.entityId ? { ...b, status: to } : b) })) };
-    case 'AUTHORISATION':
-      return { ...run, fundingGroups: run.fundingGroups.map((g) => ({ ...g, batches: g.batches.map((b) => ({
-        ...b, authorisations: b.authorisations.map((a) => a.id === change.entityId ? { ...a, status: to } : a),
-      })) })) };
-    default:
-      return run;
-  }
-}
+type Pages = (string | null)[];
 
 /**
- * One run: its funding groups, batches, authorisations and a page of payables. Each status changes
+ * One run: its funding groups, batches, authorisations, a page of its transfers (bundled runs) and a
+ * page of payables. Each status changes
  * in place as changes arrive; what a change cannot carry (a new attempt, counts, the actions now
  * offered) is re-read, throttled, with the same one query.
  */
 export function RunPage({ id, live, onBack }: { id: string; live: LiveStream; onBack: () => void }) {
-  const [pages, setPages] = useState<(string | null)[]>([null]);
+  const [pages, setPages] = useState<Pages>([null]);
+  const [transferPages, setTransferPages] = useState<Pages>([null]);
   const after = pages.at(-1) ?? null;
+  const transfersAfter = transferPages.at(-1) ?? null;
   const { state, error: failure, reload } = useLiveSnapshot({
     live,
-    deps: [id, after],
-    read: () => request(RunDetail, { id, first: PAGE_SIZE, after }),
+    deps: [id, after, transfersAfter],
+    read: () => request(RunDetail, { id, first: PAYABLES_PAGE_SIZE, after, transfersFirst: TRANSFERS_PAGE_SIZE, transfersAfter }),
     apply: (current, change) => change.paymentRunId !== id || !current.paymentRun ? current
       : { ...current, paymentRun: applyChange(current.paymentRun, change) },
     // New attempts, counts and the actions now offered come from re-reading the run.
@@ -96,12 +88,16 @@ export function RunPage({ id, live, onBack }: { id: string; live: LiveStream; on
         <dt>Total</dt><dd>{formatMoney(run.totalAmount)}</dd>
         <dt>Payables</dt><dd>{run.payableCount}</dd>
         <dt>Created</dt><dd>{new Date(run.createdAt).toLocaleString('en-GB')} by {run.createdBy.email}</dd>
+        {run.bundleBySupplier && <><dt>Transfers</dt><dd>{run.payableGroups.totalCount > 0
+          ? `${run.payableGroups.totalCount} for ${run.payableCount} payables, one per beneficiary`
+          : 'one per beneficiary, formed at funding'}</dd></>}
         {run.tag && <><dt>Tag</dt><dd>{run.tag}</dd></>}
         {run.statusReason && <><dt>Reason</dt><dd>{run.statusReason}</dd></>}
       </dl>
       <ProgressBar counts={run.payableCountsByStatus} />
       <RunActions run={run} accounts={accounts} onDone={reload} />
       <FundingGroups run={run} />
+      <Transfers run={run} pages={transferPages} setPages={setTransferPages} />
       <Payables run={run} pages={pages} setPages={setPages} />
     </section>
   );
@@ -148,13 +144,15 @@ const copLabel = (o: RunDetail['payables']['edges'][number]['node']['validationO
   o.match === 'CLOSE_MATCH' ? `Close match${o.accountName ? `: account is “${o.accountName}”` : ''}` :
   o.match === 'NO_MATCH' ? `No match${o.reasonCode ? ` (${o.reasonCode})` : ''}` : null;
 
-function Payables({ run, pages, setPages }: { run: RunDetail; pages: (string | null)[]; setPages: (p: (string | null)[]) => void }) {
+function Payables({ run, pages, setPages }: { run: RunDetail; pages: Pages; setPages: (p: Pages) => void }) {
   const { payables } = run;
+  // Which transfer each payable goes out in: bundled runs, once funding formed the transfers.
+  const bundled = run.payableGroups.totalCount > 0;
   return (
     <section aria-labelledby="payables-title">
       <h3 id="payables-title">Payables <small>({payables.totalCount})</small></h3>
       <table class="payables">
-        <thead><tr><th scope="col">Supplier</th><th scope="col">Reference</th><th scope="col">Amount</th><th scope="col">Status</th><th scope="col">Payee check</th></tr></thead>
+        <thead><tr><th scope="col">Supplier</th><th scope="col">Reference</th><th scope="col">Amount</th>{bundled && <th scope="col">Transfer</th>}<th scope="col">Status</th><th scope="col">Payee check</th></tr></thead>
         <tbody>
           {payables.edges.map(({ node }) => {
             const warnings = node.validationOutcomes.map(copLabel).filter(Boolean);
@@ -163,6 +161,7 @@ function Payables({ run, pages, setPages }: { run: RunDetail; pages: (string | n
                 <td>{node.supplier.name}</td>
                 <td>{node.reference}</td>
                 <td class="amount">{formatMoney(node.amount)}</td>
+                {bundled && <td class="transfer" data-payable-group-id={node.payableGroup?.id}>{node.payableGroup?.reference ?? '—'}</td>}
                 <td><span class={`status status-${node.status.toLowerCase()}`}>{humanStatus(node.status)}</span></td>
                 <td>{warnings.length > 0 ? <span class="cop-warning" role="note">{warnings.join('; ')}</span> : node.validationOutcomes.length ? 'Match' : '—'}</td>
               </tr>
@@ -170,12 +169,7 @@ function Payables({ run, pages, setPages }: { run: RunDetail; pages: (string | n
           })}
         </tbody>
       </table>
-      <nav class="pager" aria-label="Pages of payables">
-        <button type="button" disabled={pages.length < 2} onClick={() => setPages(pages.slice(0, -1))}>Previous</button>
-        <span>Page {pages.length}</span>
-        <button type="button" disabled={!payables.pageInfo.hasNextPage}
-          onClick={() => payables.pageInfo.endCursor && setPages([...pages, payables.pageInfo.endCursor])}>Next</button>
-      </nav>
+      <Pager label="Pages of payables" pages={pages} setPages={setPages} pageInfo={payables.pageInfo} />
     </section>
   );
 }

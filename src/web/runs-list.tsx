@@ -4,6 +4,7 @@ import { graphql } from './generated/index.ts';
 import type { PaymentRunStatus, RunsPageQuery } from './generated/graphql.ts';
 import type { LiveStream } from './live.ts';
 import { useLiveSnapshot } from './live-snapshot.ts';
+import { RUNS_PAGE_SIZE } from './page-sizes.ts';
 import { ProgressBar } from './progress.tsx';
 
 const RunsPage = graphql(`
@@ -22,7 +23,6 @@ const RunsPage = graphql(`
 
 type Run = RunsPageQuery['paymentRuns']['edges'][number]['node'];
 
-const PAGE_SIZE = 20;
 export const RUN_STATUSES: PaymentRunStatus[] = [
   'QUEUED', 'INVALID', 'PENDING_CONFIRMATION', 'PENDING_CHALLENGE', 'SCA_FAILED',
   'PENDING_FUNDING', 'EXECUTING', 'COMPLETED', 'COMPLETED_WITH_ERRORS', 'CANCELLED',
@@ -40,7 +40,7 @@ export function RunsList({ live, onOpen }: { live: LiveStream; onOpen: (id: stri
   const { state: data, error } = useLiveSnapshot({
     live,
     deps: [status, after],
-    read: () => request(RunsPage, { first: PAGE_SIZE, after, filter: status ? { status: [status] } : null }).then((r) => r.paymentRuns),
+    read: () => request(RunsPage, { first: RUNS_PAGE_SIZE, after, filter: status ? { status: [status] } : null }).then((r) => r.paymentRuns),
     apply: (current, change) => change.entityType !== 'PAYMENT_RUN' ? current : {
       ...current,
       edges: current.edges.map((edge) =>

@@ -17,6 +17,9 @@ import { startTestApp, type TestApp } from '../helpers/test-app.ts';
  */
 const RUN_LIFECYCLE = ['QUEUED', 'PENDING_CONFIRMATION', 'PENDING_CHALLENGE', 'PENDING_FUNDING', 'EXECUTING', 'COMPLETED'];
 const PAYABLE_LIFECYCLE = ['QUEUED', 'PENDING_CONFIRMATION', 'PENDING_CHALLENGE', 'PENDING_FUNDING', 'AWAITING_FUNDS', 'EXECUTING', 'COMPLETED'];
+const TRANSFER_LIFECYCLE = ['OPEN', 'USER_INITIATION_IN_PROGRESS', 'PROCESSING', 'PROCESSED'];
+/** How many changes the page's feed keeps (src/web/live.ts FEED_SIZE). */
+const FEED_SIZE = 200;
 const WAIT = { timeout: Number(process.env.BROWSER_WAIT_MS ?? 60_000) };
 
 const RunStatus = graphql(`query BrowserRunStatus($id: ID!) { paymentRun(id: $id) { status fundingGroups { batches { id } } } }`);
@@ -99,8 +102,12 @@ const stillSameDocument = (page: Page) => page.evaluate(() => (window as unknown
 
 /** A run taken by the API to PENDING_FUNDING and funded: authorising it is all that is left. */
 async function fundedRun(payables: number, accountNumbers: string[] = []): Promise<{ runId: string; batchIds: string[] }> {
+  return fundedRunOf(Array.from({ length: payables }, (_, i) => gbpPayable(i, { accountNumber: accountNumbers[i] })));
+}
+
+async function fundedRunOf(payables: ReturnType<typeof gbpPayable>[], options: { bundleBySupplier?: boolean } = {}) {
   await startWorker();
-  const run = await createRun(tenant.admin, Array.from({ length: payables }, (_, i) => gbpPayable(i, { accountNumber: accountNumbers[i] })));
+  const run = await createRun(tenant.admin, payables, options);
   await until(() => statusOf(run.id), (r) => r.status === 'PENDING_CONFIRMATION', 'validation');
   await tenant.admin.client.data(ConfirmRun, { id: run.id });
   await tenant.admin.client.data(VerifyChallenge, { id: run.id, code: '123456' });
@@ -201,6 +208,9 @@ describe('dashboard', () => {
     expect(warnings).toEqual([expect.stringMatching(/^Close match/), expect.stringMatching(/^No match \(ANNM\)/)]);
     const payableIds = await page.$$eval('[data-payable-id]', (rows) => rows.map((r) => r.getAttribute('data-payable-id')!));
     expect(payableIds).toHaveLength(4);
+    // Not bundled: no transfers section and no transfer column, as before payable groups existed.
+    expect(await page.locator('#transfers-title, [data-payable-group-id]').count()).toBe(0);
+    expect(await page.$$eval('table.payables th', (cells) => cells.map((c) => c.textContent))).not.toContain('Transfer');
     // The bank (autopilot) approves the attempts, receives the funds and pays: nobody touches the page.
     for (const batchId of batchIds) await tenant.admin.client.data(AuthoriseBatch, { batchId });
     await page.waitForSelector(`[data-batch-id][data-status="PROCESSING"], [data-batch-id][data-status="PROCESSED"]`, WAIT);
@@ -215,6 +225,62 @@ describe('dashboard', () => {
       expect(seen).toContain('EXECUTING');
       const order = seen.map((s) => PAYABLE_LIFECYCLE.indexOf(s));
       expect(order.every((index, i) => index >= 0 && (i === 0 || index >= order[i - 1]!))).toBe(true);
+    }
+    expect(await stillSameDocument(page)).toBe('same document');
+    await page.close();
+  }, 120_000);
+
+  it('shows a bundled run\'s transfers, each payable\'s transfer, and a transfer\'s status changing live', async () => {
+    // 3 invoices to A, 2 to B, 1 to C (account numbers clear of the sandbox payee check's magic values).
+    const invoice = (i: number, supplier: string, account: string, amount: number) => {
+      const payable = gbpPayable(i, { amount, accountNumber: account });
+      return { ...payable, reference: `INV ${i}`, supplier: { ...payable.supplier, name: supplier } };
+    };
+    const { runId, batchIds } = await fundedRunOf([
+      invoice(1, 'Alpha Supplies Ltd', '70000001', 10_000), invoice(2, 'Beta plc', '70000002', 7_500),
+      invoice(3, 'Alpha Supplies Ltd', '70000001', 25_050), invoice(4, 'Gamma & Sons', '70000003', 999),
+      invoice(5, 'Beta plc', '70000002', 2_500), invoice(6, 'Alpha Supplies Ltd', '70000001', 4_950),
+    ], { bundleBySupplier: true });
+    const page = await newPage();
+    await signIn(page);
+    await page.click(`li[data-run-id="${runId}"] a`);
+    await page.waitForSelector(`section[data-run-id="${runId}"][data-status="PENDING_FUNDING"]`, WAIT);
+    await page.waitForSelector('tr[data-payable-group-id]', WAIT);
+    expect(await page.locator('#transfers-title').innerText()).toBe('Transfers (3)');
+    const transfers = await page.$$eval('tr[data-payable-group-id]', (rows) => rows.map((row) => ({
+      id: row.getAttribute('data-payable-group-id')!,
+      status: row.getAttribute('data-status'),
+      cells: [...row.querySelectorAll('td')].map((td) => td.textContent),
+    })));
+    expect(transfers.map((t) => [t.status, t.cells])).toEqual([
+      ['OPEN', ['INV 1 INV 3 INV 6', 'Alpha Supplies Ltd', '3', '£400.00', 'open']],
+      ['OPEN', ['INV 2 INV 5', 'Beta plc', '2', '£100.00', 'open']],
+      ['OPEN', ['INV 4', 'Gamma & Sons', '1', '£9.99', 'open']],
+    ]);
+    // Each payable names the transfer it goes out in.
+    const payables = await page.$$eval('tr[data-payable-id]', (rows) => rows.map((row) => {
+      const cell = row.querySelector('td.transfer')!;
+      return [row.querySelector('td:nth-child(2)')!.textContent, cell.textContent, cell.getAttribute('data-payable-group-id')];
+    }));
+    const [alpha, beta, gamma] = transfers.map((t) => t.id);
+    expect(payables).toEqual([
+      ['INV 1', 'INV 1 INV 3 INV 6', alpha], ['INV 2', 'INV 2 INV 5', beta], ['INV 3', 'INV 1 INV 3 INV 6', alpha],
+      ['INV 4', 'INV 4', gamma], ['INV 5', 'INV 2 INV 5', beta], ['INV 6', 'INV 1 INV 3 INV 6', alpha],
+    ]);
+    await screenshot(page.locator('section[aria-labelledby=transfers-title]'), 'transfers');
+
+    // The bank (autopilot) approves, receives the funds and pays: the transfers move on the page by themselves.
+    for (const batchId of batchIds) await tenant.admin.client.data(AuthoriseBatch, { batchId });
+    await page.waitForSelector(`tr[data-payable-group-id="${alpha}"][data-status="PROCESSING"], tr[data-payable-group-id="${alpha}"][data-status="PROCESSED"]`, WAIT);
+    await page.waitForFunction(() => [...document.querySelectorAll('tr[data-payable-group-id]')]
+      .every((row) => row.getAttribute('data-status') === 'PROCESSED' && row.textContent!.includes('processed')), null, WAIT);
+    await page.waitForSelector(`section[data-run-id="${runId}"][data-status="COMPLETED"]`, WAIT);
+    for (const id of [alpha!, beta!, gamma!]) {
+      const seen = await statusesSeen(page, id);
+      expect(seen[0]).toBe('OPEN');
+      expect(seen.at(-1)).toBe('PROCESSED');
+      const order = seen.map((s) => TRANSFER_LIFECYCLE.indexOf(s));
+      expect(order.every((index, i) => index >= 0 && (i === 0 || index > order[i - 1]!))).toBe(true);
     }
     expect(await stillSameDocument(page)).toBe('same document');
     await page.close();
@@ -247,6 +313,7 @@ describe('dashboard', () => {
     const page = await newPage();
     await signIn(page);
     await page.waitForSelector(`li[data-run-id="${runId}"][data-status="PENDING_FUNDING"]`, WAIT);
+    // The feed lists newest first: its last item is the oldest change the page holds.
     const firstShown = await page.$$eval('.feed li[data-cursor]', (items) => items.at(-1)!.getAttribute('data-cursor'));
 
     await api.stop();
@@ -261,10 +328,15 @@ describe('dashboard', () => {
     await page.waitForSelector(`li[data-run-id="${runId}"][data-status="COMPLETED"]`, WAIT);
     const log = await logCursors();
     const start = log.indexOf(firstShown!);
-    await page.waitForFunction((n) => document.querySelectorAll('.feed li[data-cursor]').length >= n, log.length - start, WAIT);
+    // Everything from there on, or the newest FEED_SIZE of it once earlier tests' changes fill the feed.
+    const expected = Math.min(FEED_SIZE, log.length - start);
+    await page.waitForFunction(([n, newest]) => {
+      const items = document.querySelectorAll('.feed li[data-cursor]');
+      return items.length >= n && items[0]?.getAttribute('data-cursor') === newest;
+    }, [expected, log.at(-1)!] as const, WAIT);
     const feed = (await page.$$eval('.feed li[data-cursor]', (items) => items.map((i) => i.getAttribute('data-cursor')!))).reverse();
     expect(new Set(feed).size).toBe(feed.length);
-    expect(feed).toEqual(log.slice(start));
+    expect(feed).toEqual(log.slice(log.length - expected));
     expect(await stillSameDocument(page)).toBe('same document');
     await page.close();
   }, 180_000);

@@ -47,7 +47,8 @@ export async function isolatedDatabase(): Promise<{ url: string; drop(): Promise
 }
 
 /**
- * Records, from inside the page, every status any `data-run-id` / `data-payable-id` element shows,
+ * Records, from inside the page, every status any `data-run-id` / `data-payable-id` /
+ * `data-payable-group-id` element shows,
  * in order (insertions and attribute changes), and marks the document so a reload would be noticed.
  */
 export async function recordStatuses(page: Page): Promise<void> {
@@ -55,7 +56,7 @@ export async function recordStatuses(page: Page): Promise<void> {
     const seen: Record<string, string[]> = {};
     (window as unknown as { __statuses: typeof seen; __loadedOnce: boolean }).__statuses = seen;
     const note = (el: Element) => {
-      const id = el.getAttribute('data-run-id') ?? el.getAttribute('data-payable-id');
+      const id = el.getAttribute('data-run-id') ?? el.getAttribute('data-payable-id') ?? el.getAttribute('data-payable-group-id');
       const status = el.getAttribute('data-status');
       if (!id || !status) return;
       const list = (seen[id] ??= []);
@@ -64,7 +65,7 @@ export async function recordStatuses(page: Page): Promise<void> {
     const scan = (node: Node) => {
       if (!(node instanceof Element)) return;
       note(node);
-      node.querySelectorAll('[data-run-id],[data-payable-id]').forEach(note);
+      node.querySelectorAll('[data-run-id],[data-payable-id],[data-payable-group-id]').forEach(note);
     };
     new MutationObserver((mutations) => {
       for (const m of mutations) {

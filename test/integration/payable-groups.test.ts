@@ -55,6 +55,27 @@ const GroupMembersPage = graphql(`
   }
 `);
 
+const RunTransfersPage = graphql(`
+  query RunTransfersPage($id: ID!, $first: Int, $after: String, $last: Int) {
+    paymentRun(id: $id) {
+      payableGroups(first: $first, after: $after, last: $last) {
+        totalCount pageInfo { hasNextPage endCursor } edges { node { id reference payableCount } }
+      }
+    }
+  }
+`);
+
+/** The dashboard's run page read, reduced to what bundling adds: a page of transfers and each payable's transfer. */
+const RunPageTransfers = graphql(`
+  query RunPageTransfers($id: ID!, $first: Int) {
+    paymentRun(id: $id) {
+      bundleBySupplier
+      payableGroups(first: $first) { totalCount edges { node { id reference status payableCount totalAmount { currency amount } supplier { name } } } }
+      payables(first: $first) { totalCount edges { node { id status payableGroup { id reference } } } }
+    }
+  }
+`);
+
 let app: TestApp;
 let tenant: Tenant;
 let other: Tenant;
@@ -88,6 +109,9 @@ async function transfersOf(runId: string) {
   const groups = paymentRun!.fundingGroups.flatMap((g) => g.batches.flatMap((b) => b.payableGroups));
   return { run: paymentRun!, groups };
 }
+
+const transfersPage = async (runId: string, page: { first?: number; after?: string | null; last?: number }) =>
+  (await tenant.controller.client.data(RunTransfersPage, { id: runId, ...page })).paymentRun!.payableGroups;
 
 const bundled = (institution: string, payables: ReturnType<typeof lines>, t: Tenant = tenant) =>
   fundedRun(app, t, institution, payables, { bundleBySupplier: true });
@@ -289,7 +313,30 @@ describe('without bundleBySupplier', () => {
 });
 
 describe('reading groups', () => {
-  it('costs the same number of SQL statements for 2 transfers as for 40 (no N+1)', async () => {
+  it('pages a run\'s transfers with first/after (and last), in run order, counting them all; none without bundling', async () => {
+    const suppliers = [A, B, C, { name: 'Delta Ltd', account: '70000004' }, { name: 'Epsilon Ltd', account: '70000005' }];
+    const { runId } = await bundled('SANDBOX_BANK_GB', lines(...suppliers, A, B));
+    const all = (await transfersOf(runId)).groups.map((g) => g.reference);
+    expect(all).toEqual(['INV 0 INV 5', 'INV 1 INV 6', 'INV 2', 'INV 3', 'INV 4']);
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const page = await transfersPage(runId, { first: 2, after });
+      expect(page.totalCount).toBe(5);
+      expect(page.edges.length).toBeLessThanOrEqual(2);
+      seen.push(...page.edges.map((e) => e.node.reference));
+      if (!page.pageInfo.hasNextPage) break;
+      after = page.pageInfo.endCursor ?? null;
+    }
+    expect(seen).toEqual(all);
+    const last = await transfersPage(runId, { last: 2 });
+    expect(last.edges.map((e) => e.node.reference)).toEqual(all.slice(-2));
+
+    const plain = await fundedRun(app, tenant, 'SANDBOX_BANK_GB', lines(A, A));
+    expect(await transfersPage(plain.runId, { first: 2 })).toMatchObject({ totalCount: 0, edges: [] });
+  });
+
+  it('costs the same number of SQL statements for 2 transfers as for 40, and for a run page of 5 as of 40 (no N+1)', async () => {
     let statements = 0;
     const quiet = await startTestApp({ RUN_JOBS: 'false', POLL_INTERVAL_MS: '600000' }, {}, { onQuery: () => void statements++ });
     try {
@@ -313,6 +360,18 @@ describe('reading groups', () => {
       expect(large.groups.every((g) => g.payables.edges.every((e) => e.node.payableGroup?.id === g.id))).toBe(true);
       expect(small.used).toBeGreaterThan(0);
       expect(large.used).toBe(small.used);
+
+      // The run page's read: 5 or 40 transfers and payables a page, the same statements.
+      const pageOf = async (first: number) => {
+        const before = statements;
+        const { paymentRun } = await t.controller.client.data(RunPageTransfers, { id: many, first });
+        return { used: statements - before, run: paymentRun! };
+      };
+      const [five, forty] = [await pageOf(5), await pageOf(40)];
+      expect(forty.run.payableGroups.edges).toHaveLength(40);
+      expect(forty.run.payables.edges.every((e) => e.node.payableGroup !== null)).toBe(true);
+      expect(five.run.payableGroups.totalCount).toBe(40);
+      expect(forty.used).toBe(five.used);
     } finally {
       await quiet.stop();
     }

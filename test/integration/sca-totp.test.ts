@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { TOTP, URI } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { keyId } from '../../src/crypto/key-ring.ts';
 import { graphql } from '../generated/index.ts';
 import { apiKeyOf, ResetSca } from '../helpers/access.ts';
 import { CreateUser, createTenant, EnrolSca, PASSWORD, signIn, VerifySca, type SignedInUser, type Tenant } from '../helpers/factories.ts';
 import { ConfirmRun, createRun, GetRun, RestartRun, VerifyChallenge, gbpPayable } from '../helpers/payment-runs.ts';
 import { startGateway, type GatewayProcess } from '../helpers/processes.ts';
-import { manualClock, startTestApp, type TestApp } from '../helpers/test-app.ts';
+import { manualClock, startTestApp, TEST_SCA_ENCRYPTION_KEY, type TestApp } from '../helpers/test-app.ts';
 
 /**
  * Strong customer authentication that is real (CONTRACT.md §7), with SANDBOX=false: TOTP codes
@@ -18,6 +19,9 @@ const clock = manualClock(new Date(Math.floor(Date.now() / STEP_MS) * STEP_MS - 
 let app: TestApp;
 let tenant: Tenant;
 let other: Tenant;
+
+/** Sealed values name their key (docs/sca.md "Rotating the key"): v2:<key id>:… */
+const SEALED_UNDER_TEST_KEY = new RegExp(`^v2:${keyId(Buffer.from(TEST_SCA_ENCRYPTION_KEY, 'base64'))}:`);
 
 const StartSca = graphql(`mutation StartSca { startScaEnrolment { otpauthUri qrCodeSvg } }`);
 const Viewer = graphql(`query ScaViewer { viewer { id scaEnrolled } }`);
@@ -79,7 +83,7 @@ describe('enrolment (SANDBOX=false)', () => {
     expect(qrCodeSvg).toMatch(/^<svg[\s\S]*<\/svg>\s*$/);
 
     const row = await userRow(user.email);
-    expect(row.sca_pending_secret).toMatch(/^v1:/);
+    expect(row.sca_pending_secret).toMatch(SEALED_UNDER_TEST_KEY);
     const stored = JSON.stringify(row);
     for (const clear of [totp.secret.base32, totp.secret.hex, Buffer.from(totp.secret.bytes).toString('base64'), otpauthUri]) {
       expect(stored).not.toContain(clear);
@@ -92,7 +96,7 @@ describe('enrolment (SANDBOX=false)', () => {
     await user.client.data(VerifySca, { code: codeOf(totp) });
     const enrolled = await userRow(user.email);
     expect(enrolled).toMatchObject({ sca_enrolled: true, sca_pending_secret: null });
-    expect(enrolled.sca_secret).toMatch(/^v1:/);
+    expect(enrolled.sca_secret).toMatch(SEALED_UNDER_TEST_KEY);
     expect(JSON.stringify(enrolled)).not.toContain(totp.secret.base32);
   });
 
@@ -162,7 +166,7 @@ describe('enrolment (SANDBOX=false)', () => {
   it('enrolScaDevice (deprecated) starts an enrolment nobody can complete outside the sandbox', async () => {
     const user = await newUser(tenant, 'legacy');
     expect((await user.client.data(EnrolSca)).enrolScaDevice).toBe(true);
-    expect((await userRow(user.email)).sca_pending_secret).toMatch(/^v1:/);
+    expect((await userRow(user.email)).sca_pending_secret).toMatch(SEALED_UNDER_TEST_KEY);
     expect((await user.client.error(VerifySca, { code: '123456' })).extensions?.code).toBe('SCA_CHALLENGE_INVALID');
     expect((await user.client.data(Viewer)).viewer.scaEnrolled).toBe(false);
   });
@@ -286,6 +290,8 @@ describe('starting without SCA_ENCRYPTION_KEY', () => {
     ['missing', {}, /^Configuration error: SCA_ENCRYPTION_KEY is required when SANDBOX=false/],
     ['16 bytes', { SCA_ENCRYPTION_KEY: Buffer.alloc(16, 1).toString('base64') }, /^Configuration error: SCA_ENCRYPTION_KEY must be 32 bytes in base64/],
     ['not base64', { SCA_ENCRYPTION_KEY: 'not a key!' }, /^Configuration error: SCA_ENCRYPTION_KEY must be 32 bytes in base64/],
+    ['a malformed previous key', { SCA_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'), SCA_ENCRYPTION_KEY_PREVIOUS: 'not a key!' },
+      /^Configuration error: SCA_ENCRYPTION_KEY_PREVIOUS must list keys of 32 bytes in base64.* \(entry 1 is not one\)$/],
   ])('SANDBOX=false refuses to start (%s) with one configuration line and a non-zero exit', async (_label, env, line) => {
     const child = startGateway({ ...production, ...env, DATABASE_URL: inject('databaseUrl') });
     children.push(child);

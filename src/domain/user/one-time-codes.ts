@@ -15,6 +15,8 @@ export interface CheckedCode {
   readonly step: number | null;
   /** The sealed secret it matched; the spend holds only while the row still has that secret. */
   readonly sealedSecret: string | null;
+  /** That secret sealed under the current key, when an old one opened it: stored with the spend. */
+  readonly resealedSecret: string | null;
 }
 
 /** Checks a code against the user's enrolled secret (or the pending one while enrolling). */
@@ -28,22 +30,24 @@ export async function checkOneTimeCode(
   if (!user) return null;
   const sealedSecret = purpose === 'SCA_ENROLMENT' ? user.scaPendingSecret : user.scaSecret;
   const match: OneTimeCodeMatch = await deps.oneTimeCodes.verify({ userId: actor.userId, purpose, code, sealedSecret, at: deps.now() });
-  return match ? { step: match.step, sealedSecret } : null;
+  return match ? { step: match.step, sealedSecret, resealedSecret: match.resealedSecret ?? null } : null;
 }
 
 /**
  * Records the code's step as the user's last used one, if it is later than that and the user's
  * secret is still the one it matched; false when the code was already spent (or the secret changed).
- * A code tied to no step (the sandbox's fixed code) spends nothing.
+ * A secret an old key opened is replaced by its re-sealed copy in the same update (key rotation,
+ * docs/sca.md): only the ciphertext that was read is replaced. A code tied to no step (the
+ * sandbox's fixed code) spends nothing.
  */
 export async function spendOneTimeCode(tx: Tx, actor: Actor, checked: CheckedCode): Promise<boolean> {
   if (checked.step === null) return true;
   const rows = await tx.$queryRawUnsafe<{ id: string }[]>(
-    `UPDATE users SET sca_last_used_step = $3::int
+    `UPDATE users SET sca_last_used_step = $3::int, sca_secret = COALESCE($5::text, sca_secret)
       WHERE id = $1::uuid AND buyer_id = $2::uuid AND sca_secret IS NOT DISTINCT FROM $4::text
         AND (sca_last_used_step IS NULL OR sca_last_used_step < $3::int)
       RETURNING id`,
-    actor.userId, actor.buyerId, checked.step, checked.sealedSecret,
+    actor.userId, actor.buyerId, checked.step, checked.sealedSecret, checked.resealedSecret,
   );
   return rows.length === 1;
 }

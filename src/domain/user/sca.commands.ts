@@ -75,18 +75,19 @@ export async function verifyScaEnrolment(deps: DomainDeps, actor: Actor, code: s
 /**
  * The pending secret becomes the user's and the code's step is spent, in one conditional update: it
  * holds only while that enrolment is still pending with the secret the code matched. Null otherwise.
+ * A pending secret sealed under an old key (a rotation meanwhile) is stored re-sealed.
  */
 async function completeEnrolment(deps: DomainDeps, actor: Actor, checked: CheckedCode) {
   return inTransaction(deps, actor.buyerId, actor, async (uow) => {
     const rows = await uow.tx.$queryRawUnsafe<{ id: string }[]>(
-      `UPDATE users SET sca_enrolled = true, sca_secret = sca_pending_secret, sca_pending_secret = NULL,
+      `UPDATE users SET sca_enrolled = true, sca_secret = COALESCE($5::text, sca_pending_secret), sca_pending_secret = NULL,
               sca_enrolment_started_at = NULL, sca_enrolment_failures = 0,
               sca_last_used_step = COALESCE($3::int, sca_last_used_step)
         WHERE id = $1::uuid AND buyer_id = $2::uuid AND NOT sca_enrolled AND sca_enrolment_started_at IS NOT NULL
           AND sca_pending_secret IS NOT DISTINCT FROM $4::text
           AND ($3::int IS NULL OR sca_last_used_step IS NULL OR sca_last_used_step < $3::int)
         RETURNING id`,
-      actor.userId, actor.buyerId, checked.step, checked.sealedSecret,
+      actor.userId, actor.buyerId, checked.step, checked.sealedSecret, checked.resealedSecret,
     );
     if (rows.length === 0) return null;
     await uow.audit(AuditAction.SCA_ENROLLED, userTarget(actor.userId));

@@ -1,3 +1,4 @@
+import type { KeyRing } from '../../crypto/key-ring.ts';
 import { AuditAction, writeAuditEvent } from '../audit/audit.ts';
 import { readLogHead } from '../shared/event-log.ts';
 import type { Actor } from '../shared/actor.ts';
@@ -12,7 +13,8 @@ import { DisabledReason, EndpointChange, WEBHOOK_MANAGER_ROLE, webhookEndpointSt
 
 /** What the commands need from config beyond DomainDeps. */
 export interface WebhookSettings {
-  readonly encryptionKey: Buffer;
+  /** New secrets are sealed under its current key. */
+  readonly encryptionKeys: KeyRing;
   readonly allowPrivateUrls: boolean;
 }
 
@@ -68,7 +70,7 @@ export async function createWebhookEndpoint(deps: DomainDeps, settings: WebhookS
       description: input.description ?? null,
       entityTypes: [...new Set(input.entityTypes ?? [])],
       paymentRunId: input.paymentRunId ?? null,
-      secretCiphertext: encryptSecret(settings.encryptionKey, id, secret),
+      secretCiphertext: encryptSecret(settings.encryptionKeys, id, secret),
       cursorSeq,
     } });
     await auditEndpoint(tx, actor, id, {
@@ -94,7 +96,7 @@ export async function rotateWebhookSecret(deps: DomainDeps, settings: WebhookSet
     const endpoint = await tx.webhookEndpoint.update({
       where: { id },
       data: {
-        secretCiphertext: encryptSecret(settings.encryptionKey, id, secret),
+        secretCiphertext: encryptSecret(settings.encryptionKeys, id, secret),
         previousSecretCiphertext: locked.secret_ciphertext,
         previousSecretExpiresAt: new Date(deps.now().getTime() + PREVIOUS_SECRET_GRACE_MS),
       },

@@ -8,12 +8,13 @@
 import { performance } from 'node:perf_hooks';
 import { Webhook } from 'standardwebhooks';
 import { encodeLogCursor, readStatusChanges, type RawSql } from '../shared/event-log.ts';
+import type { KeyRing } from '../../crypto/key-ring.ts';
 import type { Logger } from '../../logger.ts';
 import { uuidv7 } from '../shared/ids.ts';
 import { signedHeaders, webhookBody, type GlobalIdEncoder } from './webhook.payload.ts';
 import { retryDelayMs } from './webhook.retry.ts';
-import { decryptSecret } from './webhook.secrets.ts';
-import { checkpoint, claimDueEndpoints, release, type AttemptRecord, type ClaimedEndpoint } from './webhook.store.ts';
+import { decryptSecret, encryptSecret } from './webhook.secrets.ts';
+import { checkpoint, claimDueEndpoints, release, replaceSealedSecrets, type AttemptRecord, type ClaimedEndpoint } from './webhook.store.ts';
 
 export interface WebhookRequest {
   url: string;
@@ -41,7 +42,8 @@ export interface WebhookDelivererOptions {
   sender: WebhookSender;
   globalId: GlobalIdEncoder;
   logger: Logger;
-  encryptionKey: Buffer;
+  /** Opens the stored signing secrets (current key first, then the previous ones). */
+  encryptionKeys: KeyRing;
   retryBaseMs: number;
   retryWindowMs: number;
   leaseMs: number;
@@ -88,9 +90,7 @@ export function createWebhookDeliverer(options: WebhookDelivererOptions): Webhoo
   };
 
   async function deliver(claim: ClaimedEndpoint, claimStartedAt: number): Promise<void> {
-    const signers = [claim.secretCiphertext, claim.previousSecretCiphertext]
-      .filter((c): c is string => c !== null)
-      .map((c) => new Webhook(decryptSecret(options.encryptionKey, claim.id, c)));
+    const signers = await openSigningSecrets(claim);
     const filter = { entityTypes: claim.entityTypes.length ? claim.entityTypes : null, paymentRunId: claim.paymentRunId };
     let cursor = claim.cursorSeq;
     let records: AttemptRecord[] = [];
@@ -144,6 +144,24 @@ export function createWebhookDeliverer(options: WebhookDelivererOptions): Webhoo
       if (status !== 'ENABLED') return void (await finish(claim, cursor, records));
       leaseFrom = renewedAt;
     }
+  }
+
+  /**
+   * The claim's secrets as signers. One that an old key opened (a key rotation in progress) is
+   * re-sealed under the current key while we hold the claim; the update replaces only the
+   * ciphertext read, so a rotateWebhookSecret meanwhile wins.
+   */
+  async function openSigningSecrets(claim: ClaimedEndpoint): Promise<Webhook[]> {
+    const stored = { secret: claim.secretCiphertext, previous: claim.previousSecretCiphertext };
+    const openOne = (sealed: string) => decryptSecret(options.encryptionKeys, claim.id, sealed);
+    const opened = { secret: openOne(stored.secret), previous: stored.previous === null ? null : openOne(stored.previous) };
+    const stale = (which: 'secret' | 'previous') => {
+      const value = opened[which];
+      return value && !value.current ? { from: stored[which]!, to: encryptSecret(options.encryptionKeys, claim.id, value.secret) } : null;
+    };
+    const replacements = { secret: stale('secret'), previous: stale('previous') };
+    if (replacements.secret || replacements.previous) await replaceSealedSecrets(db, claim.id, replacements);
+    return [opened.secret, opened.previous].filter((o) => o !== null).map((o) => new Webhook(o.secret));
   }
 
   async function finish(claim: ClaimedEndpoint, cursor: bigint, records: AttemptRecord[]) {

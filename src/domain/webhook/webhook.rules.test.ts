@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { reachableStates } from '../shared/state-machine.ts';
 import { checkEndpointUrl, isPrivateAddress } from './webhook.address.ts';
 import { MAX_RETRY_DELAY_MS, retryDelayMs } from './webhook.retry.ts';
+import { keyId, keyRing } from '../../crypto/key-ring.ts';
 import { decryptSecret, encryptSecret, newSigningSecret } from './webhook.secrets.ts';
 import { webhookEndpointStates } from './webhook.states.ts';
 
@@ -29,14 +30,25 @@ describe('endpoint states', () => {
 
 describe('secrets at rest', () => {
   const key = Buffer.alloc(32, 7);
+  const ring = keyRing(key);
   it('round-trips, and a ciphertext only opens for its own endpoint and key', () => {
     const secret = newSigningSecret();
     expect(Buffer.from(secret.slice('whsec_'.length), 'base64')).toHaveLength(32);
-    const stored = encryptSecret(key, 'endpoint-a', secret);
+    const stored = encryptSecret(ring, 'endpoint-a', secret);
     expect(stored).not.toContain(secret.slice(6));
-    expect(decryptSecret(key, 'endpoint-a', stored)).toBe(secret);
-    expect(() => decryptSecret(key, 'endpoint-b', stored)).toThrow();
-    expect(() => decryptSecret(Buffer.alloc(32, 8), 'endpoint-a', stored)).toThrow();
+    expect(stored.startsWith(`v2:${keyId(key)}:`)).toBe(true);
+    expect(decryptSecret(ring, 'endpoint-a', stored)).toEqual({ secret, current: true });
+    expect(() => decryptSecret(ring, 'endpoint-b', stored)).toThrow(/opens with none of the configured keys/);
+    expect(() => decryptSecret(keyRing(Buffer.alloc(32, 8)), 'endpoint-a', stored)).toThrow();
+  });
+
+  it('opens under a previous key (current: false) and under the current key again once re-sealed', () => {
+    const secret = newSigningSecret();
+    const rotated = keyRing(Buffer.alloc(32, 8), [key]);
+    const old = decryptSecret(rotated, 'endpoint-a', encryptSecret(ring, 'endpoint-a', secret));
+    expect(old).toEqual({ secret, current: false });
+    const resealed = encryptSecret(rotated, 'endpoint-a', old.secret);
+    expect(decryptSecret(keyRing(Buffer.alloc(32, 8)), 'endpoint-a', resealed)).toEqual({ secret, current: true });
   });
 });
 

@@ -193,3 +193,27 @@ export async function pruneDeliveries(db: RawSql, retentionDays: number, chunk =
     chunk,
   );
 }
+
+/** A sealed secret to swap for its re-sealed copy, only if the row still holds `from`. */
+export interface SealedReplacement {
+  readonly from: string;
+  readonly to: string;
+}
+
+/**
+ * Re-sealed signing secrets (key rotation), written only over the very ciphertext that was read:
+ * a rotation or another re-seal meanwhile wins. Returns how many of the two columns changed.
+ */
+export async function replaceSealedSecrets(
+  db: RawSql, endpointId: string, replace: { secret: SealedReplacement | null; previous: SealedReplacement | null },
+): Promise<number> {
+  const [row] = await db.$queryRawUnsafe<{ secret: boolean; previous: boolean }[]>(
+    `UPDATE webhook_endpoints
+        SET secret_ciphertext = CASE WHEN secret_ciphertext = $2::text THEN $3::text ELSE secret_ciphertext END,
+            previous_secret_ciphertext = CASE WHEN previous_secret_ciphertext = $4::text THEN $5::text ELSE previous_secret_ciphertext END
+      WHERE id = $1::uuid AND (secret_ciphertext = $2::text OR previous_secret_ciphertext = $4::text)
+      RETURNING COALESCE(secret_ciphertext = $3::text, false) AS secret, COALESCE(previous_secret_ciphertext = $5::text, false) AS previous`,
+    endpointId, replace.secret?.from ?? null, replace.secret?.to ?? null, replace.previous?.from ?? null, replace.previous?.to ?? null,
+  );
+  return row ? Number(row.secret === true) + Number(row.previous === true) : 0;
+}

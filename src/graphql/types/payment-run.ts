@@ -4,6 +4,7 @@ import { PaymentRunStatus, type PayableStatus } from '../../domain/shared/status
 import { builder } from '../builder.ts';
 import { CurrencyEnum, Money } from './common.ts';
 import { Payable, PayableConnection, PayableStatusEnum, resolvePayablePage } from './payable.ts';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './pagination.ts';
 import { StatusChange, StatusChangeConnection, resolveStatusChangePage } from './status-change.ts';
 
 export const PaymentRunStatusEnum = builder.enumType('PaymentRunStatus', { values: Object.values(PaymentRunStatus) });
@@ -45,6 +46,15 @@ export const PaymentRun = builder.prismaNode('PaymentRun', {
       PayableConnection,
     ),
     fundingGroups: t.relation('fundingGroups', { query: { orderBy: { position: 'asc' } } }),
+    // The run's transfers a page at a time: a 10,000-payable run can hold thousands, and a page
+    // (the dashboard's list) should not read them all through every batch's unpaged list.
+    payableGroups: t.relatedConnection('payableGroups', {
+      cursor: 'id',
+      query: () => ({ orderBy: { position: 'asc' } }),
+      totalCount: true,
+      maxSize: MAX_PAGE_SIZE,
+      defaultSize: DEFAULT_PAGE_SIZE,
+    }, { name: 'PayableGroupConnection' }, { name: 'PayableGroupEdge' }),
     challenge: t.field({
       type: ScaChallenge,
       nullable: true,

@@ -3,11 +3,13 @@
  * kind every authenticator app reads from a QR code; a code is accepted for its step and one step
  * either side (clock drift, a code typed as the step turns). `otpauth` computes and compares the
  * codes, `qrcode` draws the URI as SVG. Secrets are 20 random bytes (RFC 4226's recommended 160 bits),
- * stored only sealed (secret-box.ts). Which steps were used is the domain's to remember.
+ * stored only sealed (secret-box.ts). Which steps were used is the domain's to remember. A secret
+ * that an old key of the ring opened comes back re-sealed under the current one with the match.
  */
 import { randomBytes } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
 import QRCode from 'qrcode';
+import type { KeyRing } from '../../crypto/key-ring.ts';
 import type { OneTimeCodes } from '../../domain/ports.ts';
 import { openSecret, sealSecret } from './secret-box.ts';
 
@@ -16,34 +18,40 @@ export const TOTP_PARAMETERS = { algorithm: 'SHA1', digits: 6, period: 30 } as c
 export const TOTP_WINDOW = 1;
 
 export interface TotpOptions {
-  /** AES-256-GCM key (32 bytes) sealing the secrets. */
-  readonly encryptionKey: Buffer;
+  /** AES-256-GCM keys: the current one seals, the previous ones still open (a rotation in progress). */
+  readonly keys: KeyRing;
   /** Shown by authenticator apps beside the account name. */
   readonly issuer: string;
+  /** A stored secret that no key of the ring opens (told once per check; never the secret). */
+  readonly onUnreadable?: (userId: string) => void;
 }
 
 const CODE = /^\d{6}$/;
 /** otpauth wants an ArrayBuffer of the secret alone: Node's small Buffers share a pooled one. */
 const secretOf = (raw: Buffer) => new Secret({ buffer: Uint8Array.from(raw).buffer });
 
-export function createTotpOneTimeCodes({ encryptionKey, issuer }: TotpOptions): OneTimeCodes {
-  if (encryptionKey.length !== 32) throw new Error('the SCA encryption key must be 32 bytes');
+export function createTotpOneTimeCodes({ keys, issuer, onUnreadable }: TotpOptions): OneTimeCodes {
   return {
     async startEnrolment({ userId, accountName }) {
       const raw = randomBytes(20);
       const totp = new TOTP({ ...TOTP_PARAMETERS, issuer, label: accountName, secret: secretOf(raw) });
       const otpauthUri = totp.toString();
       const qrCodeSvg = await QRCode.toString(otpauthUri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
-      return { sealedSecret: sealSecret(encryptionKey, userId, raw), otpauthUri, qrCodeSvg };
+      return { sealedSecret: sealSecret(keys, userId, raw), otpauthUri, qrCodeSvg };
     },
     async verify({ userId, code, sealedSecret, at }) {
       if (!sealedSecret || !CODE.test(code)) return null;
-      const raw = openSecret(encryptionKey, userId, sealedSecret);
-      if (!raw) return null;
-      const totp = new TOTP({ ...TOTP_PARAMETERS, secret: secretOf(raw) });
+      const opened = openSecret(keys, userId, sealedSecret);
+      if (!opened) {
+        onUnreadable?.(userId);
+        return null;
+      }
+      const totp = new TOTP({ ...TOTP_PARAMETERS, secret: secretOf(opened.plaintext) });
       const timestamp = at.getTime();
       const delta = totp.validate({ token: code, timestamp, window: TOTP_WINDOW });
-      return delta === null ? null : { step: totp.counter({ timestamp }) + delta };
+      if (delta === null) return null;
+      const step = totp.counter({ timestamp }) + delta;
+      return opened.current ? { step } : { step, resealedSecret: sealSecret(keys, userId, opened.plaintext) };
     },
   };
 }

@@ -1,0 +1,253 @@
+import { createCipheriv, randomBytes, randomUUID } from 'node:crypto';
+import { TOTP, URI } from 'otpauth';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keyId, keyRing } from '../../src/crypto/key-ring.ts';
+import { sealSecret } from '../../src/providers/totp/secret-box.ts';
+import { graphql } from '../generated/index.ts';
+import { rekeySecrets } from '../../src/ops/rekey.ts';
+import { ResetSca } from '../helpers/access.ts';
+import { CreateUser, createTenant, PASSWORD, signIn, VerifySca, type SignedInUser, type Tenant } from '../helpers/factories.ts';
+import { createIsolatedDatabase } from '../helpers/isolated-database.ts';
+import { ConfirmRun, createRun, gbpPayable, VerifyChallenge } from '../helpers/payment-runs.ts';
+import { runRekey } from '../helpers/processes.ts';
+import { manualClock, startTestApp, TEST_API_KEY, TEST_JWT_SECRET, type TestApp } from '../helpers/test-app.ts';
+import { CreateEndpoint, DisableEndpoint, EnableEndpoint, RotateSecret, WebhookReceiver } from '../helpers/webhook-receiver.ts';
+import { readBuyerLog } from '../helpers/webhooks.ts';
+
+/**
+ * Rotating SCA_ENCRYPTION_KEY and WEBHOOK_ENCRYPTION_KEY (docs/sca.md, docs/webhooks.md "Rotating
+ * the key") as an operator does it, on a database of its own so the rekey command's counts are
+ * exactly this story's rows: secrets stored under key A; gateways restarted with B current and A
+ * previous (controllers keep approving, webhook receivers keep verifying, rows move to B as they are
+ * used); B alone refuses what is still under A; `npm run rekey` moves the rest, a second run
+ * changes nothing; B alone then serves everyone. SANDBOX=false and a clock the test holds still (a
+ * TOTP step begins 10 s before it), as in sca-totp.test.ts.
+ */
+const STEP_MS = 30_000;
+const clock = manualClock(new Date(Math.floor(Date.now() / STEP_MS) * STEP_MS - STEP_MS + 10_000));
+const [scaA, scaB, scaLost] = [randomBytes(32), randomBytes(32), randomBytes(32)];
+const [hookA, hookB] = [randomBytes(32), randomBytes(32)];
+
+interface Keys { sca: Buffer[]; webhooks: Buffer[] }
+const settings = ({ sca: [sca, ...scaPrevious], webhooks: [hook, ...hookPrevious] }: Keys) => ({
+  SANDBOX: 'false',
+  SCA_ENCRYPTION_KEY: sca!.toString('base64'),
+  SCA_ENCRYPTION_KEY_PREVIOUS: scaPrevious.map((key) => key.toString('base64')).join(','),
+  WEBHOOK_ENCRYPTION_KEY: hook!.toString('hex'),
+  WEBHOOK_ENCRYPTION_KEY_PREVIOUS: hookPrevious.map((key) => key.toString('hex')).join(','),
+  WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+});
+
+const StartSca = graphql(`mutation RotationStartSca { startScaEnrolment { otpauthUri } }`);
+
+let database: Awaited<ReturnType<typeof createIsolatedDatabase>>;
+let receiver: WebhookReceiver;
+const running: TestApp[] = [];
+
+beforeAll(async () => {
+  database = await createIsolatedDatabase(`rekey_${randomBytes(3).toString('hex')}`);
+  receiver = await WebhookReceiver.start();
+});
+afterAll(async () => {
+  await Promise.all(running.map((app) => app.stop()));
+  await receiver?.close();
+  await database?.drop();
+});
+
+async function gateway(keys: Keys) {
+  const app = await startTestApp(settings(keys), { databaseUrl: database.url }, { now: clock.now });
+  running.push(app);
+  return app;
+}
+async function stop(app: TestApp) {
+  running.splice(running.indexOf(app), 1);
+  await app.stop();
+}
+
+/** The same signed-in user, talking to another gateway (sessions live in the database). */
+const on = (app: TestApp, user: SignedInUser): SignedInUser => ({ ...user, client: app.client(user.token) });
+const codeOf = (totp: TOTP, steps = 0) => totp.generate({ timestamp: clock.now().getTime() + steps * STEP_MS });
+
+function sql<T>(app: TestApp, query: string, ...values: unknown[]) {
+  return app.app.services.domain.prisma.$queryRawUnsafe<T[]>(query, ...values);
+}
+const userRow = async (app: TestApp, email: string) =>
+  (await sql<{ id: string; sca_secret: string | null; sca_pending_secret: string | null }>(app, 'SELECT id::text, sca_secret, sca_pending_secret FROM users WHERE email = $1', email))[0]!;
+const endpointRow = async (app: TestApp, url: string) =>
+  (await sql<{ secret_ciphertext: string; previous_secret_ciphertext: string | null }>(app, 'SELECT * FROM webhook_endpoints WHERE url = $1', url))[0]!;
+
+/** A value exactly as releases before key ids sealed it (`v1:` + base64(iv | tag | body)). */
+function sealV1(key: Buffer, userId: string, secret: Buffer) {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(`sca-totp:${userId}`));
+  const body = Buffer.concat([cipher.update(secret), cipher.final()]);
+  return `v1:${Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64')}`;
+}
+
+async function controllerStartingEnrolment(app: TestApp, tenant: Tenant) {
+  const email = `controller-${randomUUID().slice(0, 8)}@test.example`;
+  await tenant.admin.client.data(CreateUser, { input: { email, name: 'controller', password: PASSWORD, roles: ['CONTROLLER'] } });
+  const user = await signIn(app, email);
+  const totp = URI.parse((await user.client.data(StartSca)).startScaEnrolment.otpauthUri) as TOTP;
+  return { user, totp };
+}
+
+async function enrolledController(app: TestApp, tenant: Tenant) {
+  const controller = await controllerStartingEnrolment(app, tenant);
+  expect((await controller.user.client.data(VerifySca, { code: codeOf(controller.totp) })).verifyScaEnrolment.scaEnrolled).toBe(true);
+  return controller;
+}
+
+async function pendingChallenge(app: TestApp, tenant: Tenant, controller: SignedInUser) {
+  const run = await createRun(on(app, tenant.creator), [gbpPayable(0)]);
+  await app.app.services.jobs.drain();
+  expect((await on(app, controller).client.data(ConfirmRun, { id: run.id })).confirmPaymentRun.status).toBe('PENDING_CHALLENGE');
+  return run.id;
+}
+
+/** Every status change of the buyer so far reached the receiver at `path`, each verifiable with every secret in `secrets`. */
+async function expectDeliveredAndVerifiable(app: TestApp, tenant: Tenant, path: string, secrets: string[]) {
+  const log = await readBuyerLog(on(app, tenant.admin));
+  await receiver.waitFor(() => new Set(receiver.accepted(path).map((r) => r.id)).size >= log.length, `${log.length} deliveries on ${path}`);
+  const requests = receiver.accepted(path);
+  expect(requests.length).toBeGreaterThan(0);
+  for (const secret of secrets) {
+    for (const request of requests) expect(() => new Webhook(secret).verify(request.body, request.headers)).not.toThrow();
+  }
+}
+
+const rekeyEnv = (keys: Keys) => ({ ...settings(keys), DATABASE_URL: database.url, JWT_SECRET: TEST_JWT_SECRET, API_KEY: TEST_API_KEY, LOG_LEVEL: 'warn' });
+
+describe('rotating the encryption keys', () => {
+  it('A → B with A previous: nobody re-enrols, receivers keep verifying, rows move to B on use and by `npm run rekey`', async () => {
+    // 1. Everything stored under A.
+    const onA = await gateway({ sca: [scaA], webhooks: [hookA] });
+    const tenant = await createTenant(onA, { enrolControllers: false });
+    const first = await enrolledController(onA, tenant);
+    const legacy = await enrolledController(onA, tenant);
+    const pending = await controllerStartingEnrolment(onA, tenant);
+    const lost = await enrolledController(onA, tenant);
+    expect((await userRow(onA, first.user.email)).sca_secret).toMatch(new RegExp(`^v2:${keyId(scaA)}:`));
+    // A row as releases before key ids wrote it (v1, under A), and one sealed under a key nobody has any more.
+    const legacyId = (await userRow(onA, legacy.user.email)).id;
+    await sql(onA, 'UPDATE users SET sca_secret = $1 WHERE id = $2::uuid', sealV1(scaA, legacyId, Buffer.from(legacy.totp.secret.bytes)), legacyId);
+    const lostRow = await userRow(onA, lost.user.email);
+    const lostSealed = sealSecret(keyRing(scaLost), lostRow.id, Buffer.from(lost.totp.secret.bytes));
+    await sql(onA, 'UPDATE users SET sca_secret = $1 WHERE id = $2::uuid', lostSealed, lostRow.id);
+
+    const endpoint = (path: string) => tenant.admin.client.data(CreateEndpoint, { input: { url: receiver.url(path) } }).then((r) => r.createWebhookEndpoint);
+    const plain = await endpoint('/plain');
+    const rotated = await endpoint('/rotated');
+    const rotatedSecret = (await tenant.admin.client.data(RotateSecret, { id: rotated.endpoint.id })).rotateWebhookSecret.secret;
+    const parked = await endpoint('/parked');
+    await tenant.admin.client.data(DisableEndpoint, { id: parked.endpoint.id });
+    await pendingChallenge(onA, tenant, first.user);
+    await expectDeliveredAndVerifiable(onA, tenant, '/plain', [plain.secret]);
+    await stop(onA);
+
+    // 2. B current, A previous: the same people approve and enrol; what they use moves to B.
+    const onBA = await gateway({ sca: [scaB, scaA], webhooks: [hookB, hookA] });
+    const runId = await pendingChallenge(onBA, tenant, first.user);
+    const approved = await on(onBA, first.user).client.data(VerifyChallenge, { id: runId, code: codeOf(first.totp, 1) });
+    expect(approved.verifyPaymentRunChallenge.status).toBe('PENDING_FUNDING');
+    expect((await userRow(onBA, first.user.email)).sca_secret).toMatch(new RegExp(`^v2:${keyId(scaB)}:`));
+    expect((await on(onBA, pending.user).client.data(VerifySca, { code: codeOf(pending.totp) })).verifyScaEnrolment.scaEnrolled).toBe(true);
+    expect((await userRow(onBA, pending.user.email)).sca_secret).toMatch(new RegExp(`^v2:${keyId(scaB)}:`));
+    // Deliveries keep their signing secrets (both of them during a secret's 24 h rotation grace).
+    await expectDeliveredAndVerifiable(onBA, tenant, '/plain', [plain.secret]);
+    await expectDeliveredAndVerifiable(onBA, tenant, '/rotated', [rotated.secret, rotatedSecret]);
+    const hookBId = new RegExp(`^v2:${keyId(hookB)}:`);
+    expect(await endpointRow(onBA, receiver.url('/plain'))).toMatchObject({ secret_ciphertext: expect.stringMatching(hookBId) });
+    expect(await endpointRow(onBA, receiver.url('/rotated')))
+      .toMatchObject({ secret_ciphertext: expect.stringMatching(hookBId), previous_secret_ciphertext: expect.stringMatching(hookBId) });
+    await stop(onBA);
+
+    // 3. B alone, too early: what is still under A cannot be opened, as with any unreadable secret.
+    const onB = await gateway({ sca: [scaB], webhooks: [hookB] });
+    const legacyRun = await pendingChallenge(onB, tenant, legacy.user);
+    const refused = await on(onB, legacy.user).client.error(VerifyChallenge, { id: legacyRun, code: codeOf(legacy.totp, 1) });
+    expect(refused.extensions).toMatchObject({ code: 'SCA_CHALLENGE_INVALID', attemptsRemaining: 2 });
+    expect((await userRow(onB, legacy.user.email)).sca_secret).toMatch(/^v1:/);
+
+    // 4. `npm run rekey` with B current and A previous, while the B-only gateway keeps serving.
+    const firstRun = await runRekey(rekeyEnv({ sca: [scaB, scaA], webhooks: [hookB, hookA] }));
+    expect(firstRun.stderr).toBe('');
+    expect(firstRun.code).toBe(0);
+    expect(firstRun.stdout).toContain(`TOTP secrets (SCA): current key ${keyId(scaB)}, previous keys ${keyId(scaA)}`);
+    // legacy moves; first and pending are current; lost is unreadable and left alone.
+    expect(firstRun.stdout).toContain('re-sealed 1, already current 2, unreadable 1, changed meanwhile 0');
+    expect(firstRun.stdout).toContain(`unreadable: no configured key opens these values; they were left as they are (rows: ${lostRow.id})`);
+    // parked moves (it sent nothing since A); plain and both secrets of rotated moved on use.
+    expect(firstRun.stdout).toContain(`webhook signing secrets: current key ${keyId(hookB)}, previous keys ${keyId(hookA)}`);
+    expect(firstRun.stdout).toContain('re-sealed 1, already current 3, unreadable 0, changed meanwhile 0');
+    expect(firstRun.stdout).toContain('WEBHOOK_ENCRYPTION_KEY_PREVIOUS can be removed');
+    for (const secret of [scaA, scaB, hookA, hookB]) {
+      for (const encoding of ['hex', 'base64'] as const) expect(firstRun.stdout).not.toContain(secret.toString(encoding));
+    }
+    expect((await userRow(onB, legacy.user.email)).sca_secret).toMatch(new RegExp(`^v2:${keyId(scaB)}:`));
+    expect((await userRow(onB, lost.user.email)).sca_secret).toBe(lostSealed);
+    expect((await endpointRow(onB, receiver.url('/parked'))).secret_ciphertext).toMatch(new RegExp(`^v2:${keyId(hookB)}:`));
+
+    const secondRun = await runRekey(rekeyEnv({ sca: [scaB, scaA], webhooks: [hookB, hookA] }));
+    expect(secondRun.code).toBe(0);
+    expect(secondRun.stdout).toContain('re-sealed 0, already current 3, unreadable 1, changed meanwhile 0');
+    expect(secondRun.stdout).toContain('re-sealed 0, already current 4, unreadable 0, changed meanwhile 0');
+
+    // 5. B alone serves everyone the rekey moved: the refused code now passes (it was never spent).
+    const legacyApproved = await on(onB, legacy.user).client.data(VerifyChallenge, { id: legacyRun, code: codeOf(legacy.totp, 1) });
+    expect(legacyApproved.verifyPaymentRunChallenge.status).toBe('PENDING_FUNDING');
+    clock.advance(STEP_MS);
+    const later = await pendingChallenge(onB, tenant, first.user);
+    expect((await on(onB, first.user).client.data(VerifyChallenge, { id: later, code: codeOf(first.totp, 1) })).verifyPaymentRunChallenge.status)
+      .toBe('PENDING_FUNDING');
+    await on(onB, tenant.admin).client.data(EnableEndpoint, { id: parked.endpoint.id });
+    await expectDeliveredAndVerifiable(onB, tenant, '/parked', [parked.secret]);
+    await expectDeliveredAndVerifiable(onB, tenant, '/plain', [plain.secret]);
+  });
+
+  it('rekey leaves a row alone when a gateway rewrote it between the read and the write (a new enrolment, a secret rotation)', async () => {
+    const own = await createIsolatedDatabase(`rekey_race_${randomBytes(3).toString('hex')}`);
+    const onA = await startTestApp(settings({ sca: [scaA], webhooks: [hookA] }), { databaseUrl: own.url }, { now: clock.now });
+    try {
+      const tenant = await createTenant(onA, { enrolControllers: false });
+      const controller = await enrolledController(onA, tenant);
+      const { createWebhookEndpoint: hook } = await tenant.admin.client.data(CreateEndpoint, { input: { url: receiver.url('/race') } });
+      await tenant.admin.client.data(DisableEndpoint, { id: hook.endpoint.id });
+      const userId = (await userRow(onA, controller.user.email)).id;
+      let rotatedSecret = '';
+      const report = await rekeySecrets({
+        prisma: onA.app.services.domain.prisma,
+        keys: { sca: keyRing(scaB, [scaA]), webhooks: keyRing(hookB, [hookA]) },
+        // The gateway (still on A) writes first: an ADMIN resets the user, a secret is rotated.
+        beforeWrite: async (kind, column) => {
+          if (column === 'sca_secret') await on(onA, tenant.admin).client.data(ResetSca, { userId: controller.user.id });
+          if (column === 'secret_ciphertext') rotatedSecret = (await tenant.admin.client.data(RotateSecret, { id: hook.endpoint.id })).rotateWebhookSecret.secret;
+          expect(kind).toBe(column === 'sca_secret' ? 'sca' : 'webhooks');
+        },
+      });
+      expect(report.sca).toMatchObject({ resealed: 0, changedMeanwhile: 1, unreadable: 0 });
+      expect((await sql<{ sca_secret: string | null }>(onA, 'SELECT sca_secret FROM users WHERE id = $1::uuid', userId))[0]!.sca_secret).toBeNull();
+      // The rotation's new secret stands; the old one moved to the previous column, which this pass then re-sealed.
+      expect(report.webhooks).toMatchObject({ resealed: 1, changedMeanwhile: 1, unreadable: 0 });
+      const row = await endpointRow(onA, receiver.url('/race'));
+      expect(row.secret_ciphertext).toMatch(new RegExp(`^v2:${keyId(hookA)}:`));
+      expect(row.previous_secret_ciphertext).toMatch(new RegExp(`^v2:${keyId(hookB)}:`));
+      expect(rotatedSecret).toMatch(/^whsec_/);
+    } finally {
+      await onA.stop();
+      await own.drop();
+    }
+  });
+
+  it('refuses to start on a malformed previous key, in one line that does not repeat it', async () => {
+    const bad = `${scaA.toString('base64')},${scaB.toString('hex')}`;
+    const refused = await runRekey({ ...rekeyEnv({ sca: [scaB], webhooks: [hookB] }), SCA_ENCRYPTION_KEY_PREVIOUS: bad });
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr.trim()).toBe(
+      'Configuration error: SCA_ENCRYPTION_KEY_PREVIOUS must list keys of 32 bytes in base64, e.g. the output of `openssl rand -base64 32`, separated by commas (entry 2 is not one)',
+    );
+  });
+});
