@@ -72,4 +72,16 @@ describe('hostile: POST /bank/events', () => {
     expect(sent.status).not.toBe(413);
     expect(sent).toMatchObject({ status: 422, body: { code: 'NOT_FOUND' } });
   });
+
+  // docs/bank-events.md: `reason` is "at most 500 characters". The check counts UTF-16 code units
+  // (String.length), so a reason of 300 characters outside the Basic Multilingual Plane (emoji, some
+  // CJK, Gothic, …) is 600 units and the whole event is refused 400 "at most 500 characters" —
+  // a documented-valid event a provider cannot get in. Expected: the event is read and judged (here,
+  // an unknown payable: 422 NOT_FOUND). Low severity: unusual text, but a 400 is a permanent refusal.
+  it('counts a reason\'s characters, not UTF-16 code units', async () => {
+    const reason = '\u{1F600}'.repeat(300);
+    expect([...reason]).toHaveLength(300);
+    const sent = await postBankEvent(app, payableOutcomes([{ payableId: Buffer.from(`Payable:${randomUUID()}`).toString('base64url'), outcome: 'FAIL', reason }]));
+    expect(sent).toMatchObject({ status: 422, body: { code: 'NOT_FOUND' } });
+  });
 });
