@@ -1,5 +1,5 @@
 /**
- * Hostile probes of payable groups (bundleBySupplier) that fail on the current code (real bugs; see
+ * Hostile probes of payable groups (bundleBySupplier), each once a real bug found from outside (see
  * the comment on each test).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,24 +30,24 @@ const to = (reference: string, i: number) => ({
 
 describe('hostile: payable group references', () => {
   // CONTRACT §4: a reference is 1–18 characters for Faster Payments; §13: a bundle's reference is
-  // "a short reference that the remittance can be matched to". createPaymentRun accepts references
-  // made only of spaces ("   ", " " — the charset allows the space), and bundling trims each member's
-  // reference before joining, so the bundle's transfer goes to the bank with reference "" — an empty
-  // payment reference the supplier cannot match to anything (and which Faster Payments refuses).
-  // Expected, either: blank references are refused at creation (BAD_USER_INPUT, nothing stored), or
-  // the transfer carries a non-blank reference of 1–18 characters. Actual: the group's reference is "".
-  it('never sends a bundle out with an empty reference', async () => {
-    const payables = [to('   ', 0), to(' ', 1)];
-    const created = await tenant.creator.client.request(CreateRun, { input: { bundleBySupplier: true, payables } });
-    if (created.errors) {
-      expect(created.errors[0]!.extensions?.code).toBe('BAD_USER_INPUT');
-      return;
-    }
+  // "a short reference that the remittance can be matched to". createPaymentRun accepted references
+  // made only of spaces (the charset allows the space), and bundling trims each member's reference
+  // before joining, so the bundle went to the bank with reference "": nothing the supplier could
+  // match. Blank references are now refused at creation, as blank supplier names already were.
+  it('refuses references made only of spaces at creation, naming each', async () => {
+    const created = await tenant.creator.client.request(CreateRun, { input: { bundleBySupplier: true, payables: [to('   ', 0), to(' ', 1)] } });
+    expect(created.data?.createPaymentRun ?? null).toBeNull();
+    expect(created.errors?.map((e) => [e.extensions?.code, e.extensions?.invalidFields])).toEqual([['BAD_USER_INPUT', [
+      { fieldName: 'payables[0].reference', error: 'REQUIRED' },
+      { fieldName: 'payables[1].reference', error: 'REQUIRED' },
+    ]]]);
+  });
+
+  it('joins members\' references without their padding, within the scheme\'s 18 characters', async () => {
+    const payables = [to(' INV 1', 0), to('INV 2  ', 1)];
     const { runId } = await fundedRun(app, tenant, 'SANDBOX_BANK_GB', payables, { bundleBySupplier: true });
     const { paymentRun } = await tenant.controller.client.data(HostileTransfers, { id: runId });
     const groups = paymentRun!.fundingGroups.flatMap((g) => g.batches.flatMap((b) => b.payableGroups));
-    expect(groups.map((g) => g.payableCount)).toEqual([2]);
-    expect(groups[0]!.reference.trim()).not.toBe('');
-    expect(groups[0]!.reference.length).toBeLessThanOrEqual(18);
+    expect(groups.map((g) => [g.payableCount, g.reference])).toEqual([[2, 'INV 1 INV 2']]);
   });
 });
