@@ -1,6 +1,6 @@
 /**
- * Hostile probes of POST /bank/events that fail on the current code (each a real bug; see the
- * comment on each test for what CONTRACT.md / docs/bank-events.md promise and what happens instead).
+ * Hostile probes of POST /bank/events, each once a real bug (found from outside, fixed after the test
+ * failed); the comment on each says what the contract or the docs promise and what happened before.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { createTenant, type Tenant } from '../helpers/factories.ts';
 import { fundedRun, readFunding, startIsolatedApp } from '../helpers/funding.ts';
 import { AuthoriseBatches, BANK_SECRET, authorisationOutcome, fundsReceived, payableOutcomes, postBankEvent } from '../helpers/bank-events.ts';
 import { gbpPayable } from '../helpers/payment-runs.ts';
+import { BANK_EVENT_MAX_BYTES } from '../../src/transport/bank-events.ts';
 import type { TestApp } from '../helpers/test-app.ts';
 
 let app: TestApp;
@@ -39,10 +40,9 @@ async function executingRun() {
 
 describe('hostile: POST /bank/events', () => {
   // CONTRACT §8: a malformed body answers 400 and changes nothing; §12: NUL characters are malformed
-  // input (never INTERNAL_SERVER_ERROR). A `reason` holding U+0000 (valid JSON: "\u0000") passes
-  // the shape check, reaches PostgreSQL (which cannot store NUL in text) and the provider gets
-  // 500 {"code":"INTERNAL_SERVER_ERROR"} — a server fault the provider will retry forever, while the
-  // same outcomes for that payable stay unapplied.
+  // input (never INTERNAL_SERVER_ERROR). A `reason` holding U+0000 (valid JSON: "\u0000") used to
+  // pass the shape check and reach PostgreSQL (which cannot store NUL in text): the provider got
+  // 500 {"code":"INTERNAL_SERVER_ERROR"}, a server fault it would retry forever.
   it('answers 400 to a payable outcome whose reason holds a NUL character, changing nothing', async () => {
     const { runId, payableIds } = await executingRun();
     const before = await loggedChanges();
@@ -55,12 +55,9 @@ describe('hostile: POST /bank/events', () => {
   });
 
   // docs/bank-events.md: `payables.outcomes` carries 1 to 10,000 outcomes, each `reason` at most 500
-  // characters, and the body limit is 4 MiB. Those limits contradict each other: 10,000 outcomes
-  // with 500-character reasons are ~5.9 MB, so an event the documentation calls valid is refused
-  // with 413 PAYLOAD_TOO_LARGE before its signature or content is even looked at (the comment beside
-  // BANK_EVENT_MAX_BYTES sized it for 140-character reasons). A provider reporting a large failed
-  // batch with its full reason texts cannot get the outcomes in at all. Expected: the event is read
-  // and judged — here, with ids that exist nowhere, 422 NOT_FOUND.
+  // characters. The body limit was 4 MiB, sized for 140-character reasons, so such an event (~5.9 MB)
+  // was refused 413 before it was read. Expected: it is read and judged — here, with ids that exist
+  // nowhere, 422 NOT_FOUND.
   it('reads a documented-valid event of 10,000 outcomes with 500-character reasons (no 413)', async () => {
     const reason = 'R'.repeat(500);
     const outcomes = Array.from({ length: 10_000 }, () => ({
@@ -73,15 +70,29 @@ describe('hostile: POST /bank/events', () => {
     expect(sent).toMatchObject({ status: 422, body: { code: 'NOT_FOUND' } });
   });
 
-  // docs/bank-events.md: `reason` is "at most 500 characters". The check counts UTF-16 code units
-  // (String.length), so a reason of 300 characters outside the Basic Multilingual Plane (emoji, some
-  // CJK, Gothic, …) is 600 units and the whole event is refused 400 "at most 500 characters" —
-  // a documented-valid event a provider cannot get in. Expected: the event is read and judged (here,
-  // an unknown payable: 422 NOT_FOUND). Low severity: unusual text, but a 400 is a permanent refusal.
+  it('still answers 413 above the documented body limit, before reading further', async () => {
+    const sent = await postBankEvent(app, null, { raw: `{"type":"payables.outcomes","data":"${'x'.repeat(BANK_EVENT_MAX_BYTES)}"}` });
+    expect(sent).toMatchObject({ status: 413, body: { code: 'PAYLOAD_TOO_LARGE' } });
+  });
+
+  // docs/bank-events.md: `reason` is "at most 500 characters". The check counted UTF-16 code units
+  // (String.length), so 300 characters outside the Basic Multilingual Plane (emoji, some CJK, …) were
+  // 600 units and the whole event was refused 400, permanently. Expected: the event is read and
+  // judged (here, an unknown payable: 422 NOT_FOUND).
   it('counts a reason\'s characters, not UTF-16 code units', async () => {
     const reason = '\u{1F600}'.repeat(300);
     expect([...reason]).toHaveLength(300);
     const sent = await postBankEvent(app, payableOutcomes([{ payableId: Buffer.from(`Payable:${randomUUID()}`).toString('base64url'), outcome: 'FAIL', reason }]));
     expect(sent).toMatchObject({ status: 422, body: { code: 'NOT_FOUND' } });
+  });
+
+  // A reason of only spaces said nothing, yet became the payable's statusReason in place of the
+  // outcome's own explanation. Expected: it counts as no reason.
+  it('gives a payable the outcome\'s own reason when the bank\'s reason is blank', async () => {
+    const { runId, payableIds } = await executingRun();
+    const sent = await postBankEvent(app, payableOutcomes([{ payableId: payableIds[0]!, outcome: 'FAIL', reason: '   ' }]));
+    expect(sent).toMatchObject({ status: 200, body: { status: 'applied' } });
+    const failed = (await readFunding(tenant.controller, runId)).payables.edges.find((e) => e.node.id === payableIds[0]);
+    expect([failed!.node.status, failed!.node.statusReason]).toEqual(['FAILED', 'Payment failed at the beneficiary bank']);
   });
 });
