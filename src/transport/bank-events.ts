@@ -19,8 +19,12 @@ import { json } from './http-routes.ts';
 
 export const BANK_EVENTS_PATH = '/bank/events';
 
-/** 10,000 outcomes with global ids and 140-character reasons take about 2.5 MB; 4 MiB leaves room. */
-export const BANK_EVENT_MAX_BYTES = 4 * 1024 * 1024;
+/**
+ * Room for the largest event the format allows in plain text: 10,000 outcomes, each a global id and
+ * a 500-character ASCII reason, take about 6.2 MB. Reasons in other scripts take more bytes per
+ * character; a provider that needs more than this splits its outcomes over several events.
+ */
+export const BANK_EVENT_MAX_BYTES = 8 * 1024 * 1024;
 
 const MAX_WEBHOOK_ID_LENGTH = 255;
 const MAX_REASON_LENGTH = 500;
@@ -139,6 +143,25 @@ function id(value: unknown, where: string): string {
   return value;
 }
 
+/**
+ * A payable outcome's free text, or null when absent. Its length counts characters (code points, as
+ * PostgreSQL does), not UTF-16 units; a NUL, which PostgreSQL cannot store, is malformed rather than
+ * a server fault the provider would retry forever.
+ */
+function reason(value: unknown, where: string): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string' || codePoints(value) > MAX_REASON_LENGTH) throw new Malformed(`${where} must be a string of at most ${MAX_REASON_LENGTH} characters`);
+  if (value.includes('\u0000')) throw new Malformed(`${where} must not contain NUL characters`);
+  return value;
+}
+
+function codePoints(text: string): number {
+  if (text.length <= MAX_REASON_LENGTH) return text.length;
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
+}
+
 function oneOf<T extends string>(value: unknown, values: readonly T[], where: string): T {
   if (typeof value !== 'string' || !(values as readonly string[]).includes(value)) throw new Malformed(`${where} must be one of ${values.join(', ')}`);
   return value as T;
@@ -173,13 +196,11 @@ export function parseEvent(raw: string): BankEvent {
           outcomes: list.map((item, i) => {
             const where = `data.outcomes[${i}]`;
             const o = exactKeys(item, where, ['payableId', 'outcome'], ['reason']);
-            if (o.reason !== undefined && o.reason !== null && (typeof o.reason !== 'string' || o.reason.length > MAX_REASON_LENGTH)) {
-              throw new Malformed(`${where}.reason must be a string of at most ${MAX_REASON_LENGTH} characters`);
-            }
+            const given = reason(o.reason, `${where}.reason`);
             return {
               payableId: id(o.payableId, `${where}.payableId`),
               outcome: oneOf(o.outcome, PAYABLE_OUTCOMES, `${where}.outcome`),
-              ...(typeof o.reason === 'string' ? { reason: o.reason } : {}),
+              ...(given !== null ? { reason: given } : {}),
             };
           }),
         },

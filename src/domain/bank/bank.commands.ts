@@ -196,7 +196,8 @@ async function resolveOutcomeTargets(uow: UnitOfWork, outcomes: readonly Payable
   const movedBy = new Map<string, { outcome: PayableOutcome; index: number }>();
   outcomes.forEach((o, index) => {
     const rule = PAYABLE_OUTCOMES[o.outcome];
-    const reason = rule.reason === null ? null : (o.reason || rule.reason);
+    // A blank reason says nothing: the payable gets the outcome's own.
+    const reason = rule.reason === null ? null : (o.reason?.trim() ? o.reason : rule.reason);
     for (const id of members.get(o.payableId) ?? [o.payableId]) {
       const earlier = movedBy.get(id);
       if (earlier?.outcome === o.outcome) continue;

@@ -76,7 +76,7 @@ export const REFERENCE_LIMITS: Readonly<Record<string, number>> = { GBP: 18, EUR
 export function transferReference(currency: string, memberReferences: readonly string[]): string {
   const limit = REFERENCE_LIMITS[currency] ?? 18;
   if (memberReferences.length === 1) return memberReferences[0]!;
-  const distinct = [...new Set(memberReferences.map((r) => r.trim()))];
+  const distinct = [...new Set(memberReferences.map((r) => r.trim()).filter((r) => r !== ''))];
   const joined = distinct.join(' ');
   if (joined.length <= limit) return joined;
   const suffix = ` ${memberReferences.length - 1} MORE`;

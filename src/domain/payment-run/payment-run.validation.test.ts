@@ -48,6 +48,8 @@ const fieldCases: Case[] = [
   ['GBP', 'reference', ' INV 001-A.b ', null],
   ['GBP', 'reference', x(19), { error: 'SIZE', params: { min: 1, max: 18 } }],
   ['GBP', 'reference', '', { error: 'SIZE', params: { min: 1, max: 18 } }],
+  ['GBP', 'reference', '   ', { error: 'REQUIRED' }],
+  ['EUR', 'reference', ' ', { error: 'REQUIRED' }],
   ['GBP', 'reference', 'INV_001', { error: 'REGEX', params: { pattern: '^[0-9A-Za-z .-]+$' } }],
   ['GBP', 'reference', 'inv/1', { error: 'REGEX', params: { pattern: '^[0-9A-Za-z .-]+$' } }],
   ['GBP', 'reference', 'Café', { error: 'REGEX', params: { pattern: '^[0-9A-Za-z .-]+$' } }],

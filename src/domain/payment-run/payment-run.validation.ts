@@ -262,7 +262,10 @@ export function validateCreatePaymentRun(input: CreatePaymentRunInput, buyer: { 
     const amount = p.amount.amount;
     if (Number.isSafeInteger(amount) && amount >= 1) total += BigInt(amount);
     else out.push(fe(at + 'amount.amount', 'RANGE', { min: 1 }));
-    required(out, at, 'reference', p.reference, 1, refMax, REFERENCE_RE);
+    // Spaces alone are in the charset but name nothing the supplier could match the payment to.
+    if (required(out, at, 'reference', p.reference, 1, refMax, REFERENCE_RE) && p.reference.trim() === '') {
+      out.push(fe(at + 'reference', 'REQUIRED'));
+    }
     optional(out, at, 'externalRef', p.externalRef, 50);
     optional(out, at, 'paymentRef', p.paymentRef, 50);
     validateSupplier(p.supplier, currency, at + 'supplier', out);
