@@ -74,7 +74,9 @@ describe('guardSlowSubscriber', () => {
   });
 
   it('leaves a client that keeps reading alone, however much it receives', async () => {
-    const { socket, client, received } = await pair({ stallMs: 200, maxBufferedBytes: 1024 * 1024, terminateMs: 5_000 });
+    // A stall limit a loaded machine cannot hit between two flushes of a reading client (the process
+    // itself may get no CPU for a few hundred ms, and the timer then fires before the flush is seen).
+    const { socket, client, received } = await pair({ stallMs: 2_000, maxBufferedBytes: 1024 * 1024, terminateMs: 5_000 });
     const sent = await pump(socket, frame, 500); // 32 MB, read as fast as it comes
     expect(sent).toBe(500);
     expect(socket.readyState).toBe(socket.OPEN);

@@ -348,7 +348,12 @@ describe('dashboard', () => {
     await typeInto(page, '.graphiql-query-editor', 'subscription Watch { statusChanged { cursor entityType toStatus } }');
     await page.getByRole('button', { name: 'Headers' }).click();
     await typeInto(page, '.graphiql-editor-tool', JSON.stringify({ Authorization: `Bearer ${tenant.admin.token}` }));
+    // The subscription has no cursor: it sees only what commits after the gateway registered it.
+    // Every other page is closed; their streams end a little after the close.
+    const live = () => Promise.resolve(api.app.services.live.open);
+    await until(live, (open) => open === 0, 'the closed pages\' streams to end');
     await page.click('.graphiql-execute-button');
+    await until(live, (open) => open === 1, 'GraphiQL\'s subscription to be live');
     await startWorker();
     await createRun(tenant.admin, [gbpPayable(0)]);
     await page.waitForFunction(() => /PENDING_CONFIRMATION/.test(document.querySelector('.graphiql-response')?.textContent ?? ''), null, WAIT);

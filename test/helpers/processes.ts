@@ -30,7 +30,7 @@ export async function startRedis(port: number): Promise<RedisProcess> {
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${output}`)), 10_000);
+    const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${output}`)), 30_000); // a loaded machine
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       if (output.includes('Ready to accept connections')) {

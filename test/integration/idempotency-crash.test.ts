@@ -46,7 +46,7 @@ beforeAll(async () => {
   sql = new pg.Client({ connectionString: database.url });
   await sql.connect();
   tenant = await createTenant(viaProcess(url));
-});
+}, 120_000); // a child gateway compiles under tsx and migrates a fresh database first
 afterAll(async () => {
   await gateway?.kill();
   await sql?.end();

@@ -205,7 +205,7 @@ describe('rotating the encryption keys', () => {
     await on(onB, tenant.admin).client.data(EnableEndpoint, { id: parked.endpoint.id });
     await expectDeliveredAndVerifiable(onB, tenant, '/parked', [parked.secret]);
     await expectDeliveredAndVerifiable(onB, tenant, '/plain', [plain.secret]);
-  });
+  }, 120_000); // three gateways in turn and two `npm run rekey` child processes (tsx) on a loaded machine
 
   it('rekey leaves a row alone when a gateway rewrote it between the read and the write (a new enrolment, a secret rotation)', async () => {
     const own = await createIsolatedDatabase(`rekey_race_${randomBytes(3).toString('hex')}`);
@@ -249,5 +249,5 @@ describe('rotating the encryption keys', () => {
     expect(refused.stderr.trim()).toBe(
       'Configuration error: SCA_ENCRYPTION_KEY_PREVIOUS must list keys of 32 bytes in base64, e.g. the output of `openssl rand -base64 32`, separated by commas (entry 2 is not one)',
     );
-  });
+  }, 60_000); // a child process (tsx)
 });

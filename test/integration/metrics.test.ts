@@ -42,9 +42,9 @@ async function scrape(url = app.url.replace('/graphql', '/metrics')) {
   };
 }
 
-/** Scrapes until `ready` holds (the server applies some changes just after answering). */
+/** Scrapes until `ready` holds (the server applies some changes just after answering); fails after 20 s. */
 async function scrapeUntil(ready: (m: Awaited<ReturnType<typeof scrape>>) => boolean, what: string) {
-  for (let attempt = 0; attempt < 200; attempt++) {
+  for (const deadline = Date.now() + 20_000; Date.now() < deadline;) {
     const m = await scrape();
     if (ready(m)) return m;
     await new Promise((resolve) => setTimeout(resolve, 50));

@@ -3,7 +3,7 @@
  * and batched as transfers, derived by precedence, moved as a whole by the bank's outcomes, logged
  * and published as PAYABLE_GROUP.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { graphql } from '../generated/index.ts';
 import { createTenant, linkGbAccount, type Tenant } from '../helpers/factories.ts';
 import {
@@ -228,7 +228,11 @@ describe('statuses and outcomes', () => {
   it('follow the precedence through authorisation, execution, completion and a RETURN, one transfer at a time', async () => {
     const runId = await pendingFundingRun(app, tenant, lines(A, B, A, A, B), { bundleBySupplier: true });
     ws = connectWs(app.url, tenant.controller.token);
+    const open = app.app.services.live.open;
     const live = ws.subscribe(StatusChanged, { paymentRunId: runId, entityTypes: ['PAYABLE_GROUP'] });
+    // Without a cursor the stream sees what commits after it read the log's head: funding (which
+    // opens the transfers) waits for that.
+    await vi.waitFor(() => expect(app.app.services.live.open).toBe(open + 1), { timeout: 30_000 });
     const account = await linkGbAccount(tenant.controller);
     const { fundPaymentRun: [fundingGroup] } = await tenant.controller.client.data(FundRun, { id: runId, linkedAccountIds: [account.id] });
     const statuses = async () => (await transfersOf(runId)).groups.map((g) => g.status);

@@ -90,7 +90,7 @@ describe('production build (Dockerfile stages, without Docker)', () => {
 
     expect(await container.stop()).toBe(0);
     container = undefined;
-  });
+  }, 120_000); // node processes started and health-checked (waitHealthy allows 60 s each)
 
   it('compose.yaml: the files agree, and two instances on one database and one Redis serve the same data', async () => {
     const { problems, gateways } = await checkDeploymentFiles(context, {
@@ -134,5 +134,5 @@ describe('production build (Dockerfile stages, without Docker)', () => {
     } finally {
       await Promise.all(instances.map(({ container }) => container.stop()));
     }
-  });
+  }, 120_000); // node processes started and health-checked (waitHealthy allows 60 s each)
 });

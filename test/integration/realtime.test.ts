@@ -162,7 +162,7 @@ describe('statusChanged across instances', () => {
     } finally {
       await slow.end();
     }
-  });
+  }, 60_000);
 });
 
 
@@ -192,7 +192,7 @@ describe('statusChanged without Redis', () => {
 
 
 /** Resolves once another session of this database waits on a lock (the queued mutation). */
-async function waitForLockWaiter(client: pg.Client, ms = 10_000) {
+async function waitForLockWaiter(client: pg.Client, ms = 30_000) {
   const deadline = Date.now() + ms;
   for (;;) {
     await client.query('SELECT pg_stat_clear_snapshot()'); // activity is otherwise frozen per transaction

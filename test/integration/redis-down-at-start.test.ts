@@ -46,7 +46,7 @@ describe('Redis down when the gateway starts', () => {
     const live = subscriber.subscribe(StatusChanged, { after });
 
     redis = await startRedis(port);
-    await vi.waitFor(async () => expect((await readiness()).body.redis).toBe('up'), { timeout: 20_000, interval: 200 });
+    await vi.waitFor(async () => expect((await readiness()).body.redis).toBe('up'), { timeout: 30_000, interval: 200 });
 
     // Listen on the buyer's channel with a plain client: what the relay publishes now goes through Redis.
     const listener = new Redis(redis.url);
@@ -56,7 +56,7 @@ describe('Redis down when the gateway starts', () => {
     try {
       const second = await createRun(tenant.creator, [gbpPayable(1)]);
       await app.app.services.jobs.drain();
-      await vi.waitFor(() => expect(seen.length).toBeGreaterThan(0), { timeout: 10_000 });
+      await vi.waitFor(() => expect(seen.length).toBeGreaterThan(0), { timeout: 30_000 });
       const logged = await readLog(tenant.admin.client, { after });
       await live.take(logged.length);
       expect(live.values.map((v) => v.statusChanged)).toEqual(logged);
@@ -65,5 +65,5 @@ describe('Redis down when the gateway starts', () => {
     } finally {
       listener.disconnect();
     }
-  });
+  }, 120_000); // a redis-server started mid-test, reconnects with backoff
 });

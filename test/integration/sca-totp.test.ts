@@ -270,7 +270,8 @@ describe('SANDBOX=true', () => {
     expect((await user.client.data(VerifySca, { code })).verifyScaEnrolment.scaEnrolled).toBe(true);
     for (let i = 0; i < 2; i++) {
       const run = await createRun(t.creator, [gbpPayable(i)]);
-      await sandbox.app.services.jobs.drain();
+      // Both instances poll this database: the other one may be validating the run while this one drains.
+      await Promise.all([sandbox.app.services.jobs.drain(), app.app.services.jobs.drain()]);
       await user.client.data(ConfirmRun, { id: run.id });
       expect((await user.client.error(VerifyChallenge, { id: run.id, code })).extensions?.code).toBe('SCA_CHALLENGE_INVALID');
       expect((await user.client.data(VerifyChallenge, { id: run.id, code: '123456' })).verifyPaymentRunChallenge.status).toBe('PENDING_FUNDING');
@@ -300,5 +301,5 @@ describe('starting without SCA_ENCRYPTION_KEY', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(line);
     expect(child.stdout()).not.toMatch(/gateway listening/);
-  });
+  }, 120_000); // a child process (tsx compiling the gateway) on a loaded machine
 });

@@ -16,6 +16,9 @@ afterAll(async () => {
   await Promise.all(databases.map((database) => database.drop()));
 });
 
+/** A child gateway compiles under tsx, migrates a fresh database and seeds it: seconds, many more on a loaded machine. */
+const CHILD_TIMEOUT = 120_000;
+
 const gateway = (env: Record<string, string>) => {
   const child = startGateway({ JWT_SECRET: 'start-stop-secret-that-is-at-least-32-chars', API_KEY: 'start-stop-key', ...env });
   children.push(child);
@@ -42,7 +45,7 @@ describe('start', () => {
     await untilReady(url, (status) => expect(status).toBe(503));
     const { login } = await new GraphQLTestClient(url).data(Login, { email: DEMO.creator, password: DEMO.password });
     expect(login.token).toEqual(expect.any(String));
-  });
+  }, CHILD_TIMEOUT);
 
   it('refuses a bad DATABASE_URL with one configuration line and a non-zero exit, no stack', async () => {
     const child = gateway({ DATABASE_URL: 'postgresql://nobody@127.0.0.1:1/nothing' });
@@ -52,7 +55,7 @@ describe('start', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^Configuration error: .*DATABASE_URL/);
     expect(child.stderr() + child.stdout()).not.toMatch(/\n\s+at /);
-  });
+  }, CHILD_TIMEOUT);
 });
 
 describe('stop', () => {
@@ -88,7 +91,7 @@ describe('stop', () => {
     expect(ended).toBe('done');
     expect((await child.exited).code).toBe(0);
     expect(child.stdout()).toMatch(/"msg":"event streams ended"/);
-  });
+  }, CHILD_TIMEOUT);
 });
 
 describe('createBuyer without the operator key', () => {

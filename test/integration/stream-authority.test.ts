@@ -15,9 +15,17 @@ import { connectWs, StatusChanged, type WsTestClient } from '../helpers/ws-clien
 let app: TestApp;
 let tenant: Tenant;
 const sockets: WsTestClient[] = [];
+/**
+ * The gateway's clock: real time, moved ahead by the expiry test only (a token that really expired
+ * within seconds would race the set-up — connect, subscribe, first event — on a loaded machine).
+ * No background jobs: the moved clock must not expire anything of other suites in the shared
+ * database, and a run's first event (QUEUED) is all the streams here need.
+ */
+let clockAheadMs = 0;
+const gatewayNow = () => new Date(Date.now() + clockAheadMs);
 
 beforeAll(async () => {
-  app = await startTestApp({ STREAM_AUTH_CHECK_MS: '200' });
+  app = await startTestApp({ STREAM_AUTH_CHECK_MS: '200', RUN_JOBS: 'false' }, {}, { now: gatewayNow });
   tenant = await createTenant(app);
 });
 afterAll(async () => {
@@ -64,10 +72,15 @@ function sseUntilClosed(token: string) {
 async function expectEnded(token: string, revoke: () => Promise<void>) {
   const socket = connectWs(app.url, token);
   sockets.push(socket);
+  const open = app.app.services.live.open;
   const ws = socket.subscribe(StatusChanged, {});
   const sse = sseUntilClosed(token);
-  // Both streams are open and deliver before the revocation.
-  await vi.waitFor(() => expect(app.app.services.streamAuthority.watched).toBe(2), { timeout: 10_000 });
+  // Both streams are open and deliver before the revocation. Watched is not yet live: a stream
+  // started without a cursor only sees what commits after it read the log's head.
+  await vi.waitFor(() => {
+    expect(app.app.services.streamAuthority.watched).toBe(2);
+    expect(app.app.services.live.open).toBe(open + 2);
+  }, { timeout: 30_000 });
   await createRun(tenant.creator, [gbpPayable(0)]);
   await ws.take(1);
   await revoke();
@@ -83,8 +96,15 @@ async function expectEnded(token: string, revoke: () => Promise<void>) {
 describe('open streams and their authority', () => {
   it('end after the token expires', async () => {
     const user = await newUser();
-    const token = await shortToken(user, 3);
-    await expectEnded(token, async () => {});
+    const token = await shortToken(user, 60);
+    try {
+      // The gateway's clock passes the token's expiry once both streams have delivered.
+      await expectEnded(token, async () => {
+        clockAheadMs = 61_000;
+      });
+    } finally {
+      clockAheadMs = 0;
+    }
   });
 
   it('end after the user lost every role', async () => {

@@ -77,9 +77,12 @@ describe('the HTTP sender', () => {
   const rebinding = ((_host: string, _options: unknown, callback: (error: null, addresses: LookupAddress[]) => void) =>
     callback(null, [{ address: '127.0.0.1', family: 4 }])) as never;
   const request = (url: string) => ({ url, headers: { 'webhook-id': 'x' }, body: '{}' });
+  // Local answers come in milliseconds, but a loaded machine may stall a moment: timeouts that are
+  // not what a test is about stay well clear of that.
+  const GENEROUS_MS = 15_000;
 
   it('checks the resolved address on every connection, not only the URL text', async () => {
-    const strict = createWebhookSender({ timeoutMs: 2000, allowPrivateAddresses: false, resolve: rebinding });
+    const strict = createWebhookSender({ timeoutMs: GENEROUS_MS, allowPrivateAddresses: false, resolve: rebinding });
     const before = hits;
     const refused = await strict.send(request(`http://hooks.example.com:${port}/in`));
     expect(refused.statusCode).toBeNull();
@@ -89,26 +92,29 @@ describe('the HTTP sender', () => {
     expect(hits).toBe(before);
     strict.close();
 
-    const sandbox = createWebhookSender({ timeoutMs: 2000, allowPrivateAddresses: true, resolve: rebinding });
+    const sandbox = createWebhookSender({ timeoutMs: GENEROUS_MS, allowPrivateAddresses: true, resolve: rebinding });
     expect(await sandbox.send(request(`http://hooks.example.com:${port}/in`))).toMatchObject({ statusCode: 204, error: null });
     sandbox.close();
   });
 
   it('sends once more on a fresh connection when a reused keep-alive socket was closed by the receiver', async () => {
-    const sender = createWebhookSender({ timeoutMs: 2000, allowPrivateAddresses: true });
+    const sender = createWebhookSender({ timeoutMs: GENEROUS_MS, allowPrivateAddresses: true });
     expect(await sender.send(request(`http://127.0.0.1:${port}/closes-idle`))).toMatchObject({ statusCode: 204, error: null });
     expect(await sender.send(request(`http://127.0.0.1:${port}/closes-idle`))).toMatchObject({ statusCode: 204, error: null });
     sender.close();
   });
 
   it('follows no redirect, reads a few KiB of an answer at most, and gives up at the timeout', async () => {
-    const sender = createWebhookSender({ timeoutMs: 500, allowPrivateAddresses: true });
-    const redirect = await sender.send(request(`http://127.0.0.1:${port}/redirect`));
+    // Answers that come are read with time to spare; only the silent receiver meets the short timeout.
+    const patient = createWebhookSender({ timeoutMs: GENEROUS_MS, allowPrivateAddresses: true });
+    const redirect = await patient.send(request(`http://127.0.0.1:${port}/redirect`));
     expect(redirect).toMatchObject({ statusCode: 302 });
     expect(redirect.error).toMatch(/redirects are not followed/);
-    const huge = await sender.send(request(`http://127.0.0.1:${port}/huge`));
+    const huge = await patient.send(request(`http://127.0.0.1:${port}/huge`));
     expect(huge.statusCode).toBe(500);
     expect(huge.error!.length).toBeLessThan(300);
+    patient.close();
+    const sender = createWebhookSender({ timeoutMs: 500, allowPrivateAddresses: true });
     const silent = await sender.send(request(`http://127.0.0.1:${port}/silent`));
     expect(silent).toMatchObject({ statusCode: null, error: 'No answer within 500 ms' });
     sender.close();

@@ -1,5 +1,5 @@
 import { Webhook } from 'standardwebhooks';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { pruneDeliveries } from '../../src/domain/webhook/webhook.store.ts';
 import { createTenant, type Tenant } from '../helpers/factories.ts';
 import { SimulateFunds, SimulatePayable, TransfersOfRun, authoriseAll, fundedRun, readFunding, startIsolatedApp } from '../helpers/funding.ts';
@@ -79,9 +79,14 @@ describe('delivery', () => {
     // The same body each time; only the timestamp header and signature are per attempt.
     expect(new Set(requests.slice(0, 4).map((r) => r.body)).size).toBe(1);
 
-    const { node } = await tenant.admin.client.data(EndpointDeliveries, { id: endpoint.id, first: 10 });
-    if (node?.__typename !== 'WebhookEndpoint') throw new Error('endpoint not found');
-    const attempts = node.deliveries.edges.map((e) => e.node);
+    // The receiver answers before the deliverer records the attempts (at the end of its claim): wait for the records.
+    const attempts = await vi.waitFor(async () => {
+      const { node } = await tenant.admin.client.data(EndpointDeliveries, { id: endpoint.id, first: 10 });
+      if (node?.__typename !== 'WebhookEndpoint') throw new Error('endpoint not found');
+      const recorded = node.deliveries.edges.map((e) => e.node);
+      expect(recorded).toHaveLength(requests.length);
+      return recorded;
+    }, { timeout: 30_000, interval: 100 });
     expect(attempts.map((a) => [a.eventCursor, a.attempt, a.statusCode])).toEqual([
       [second!.id, 1, 200], [first!.id, 4, 200], [first!.id, 3, 500], [first!.id, 2, 500], [first!.id, 1, 500],
     ]);
@@ -180,6 +185,8 @@ describe('managing endpoints', () => {
     await receiver.waitFor(() => receiver.accepted('/pruned').length >= 2, 'both run events');
     const prisma = app.app.services.database.prisma;
     const endpointId = Buffer.from(endpoint.id, 'base64url').toString().split(':')[1]!;
+    // The receiver answers before the deliverer records the attempts: wait for both records.
+    await vi.waitFor(async () => expect(await prisma.webhookDelivery.count({ where: { endpointId } })).toBe(2), { timeout: 30_000, interval: 100 });
     const [oldest] = await prisma.webhookDelivery.findMany({ where: { endpointId }, orderBy: { id: 'asc' }, take: 1 });
     await prisma.webhookDelivery.update({ where: { id: oldest!.id }, data: { createdAt: new Date(Date.now() - 31 * 86_400_000) } });
     expect(await pruneDeliveries(prisma, 30)).toBeGreaterThanOrEqual(1);
