@@ -68,6 +68,12 @@ describe('every error carries a contract code', () => {
     ['a garbage payables cursor', `{ paymentRun(id: "RUN") { payables(after: "garbage") { totalCount } } }`],
     ['a garbage log cursor', '{ statusChanges(after: "garbage") { totalCount } }'],
     ['a garbage transfers cursor', `{ paymentRun(id: "RUN") { payableGroups(after: "garbage") { totalCount } } }`],
+    // Cursors that decode cleanly but name no row id: they used to reach SQL as a uuid (500).
+    ['a runs cursor holding a text that is no id', `{ paymentRuns(after: "${btoa('GPC:S:x')}") { edges { cursor } } }`],
+    ['a runs cursor holding a number', `{ paymentRuns(before: "${btoa('GPC:N:5')}") { edges { cursor } } }`],
+    ['a transfers cursor holding a text that is no id', `{ paymentRun(id: "RUN") { payableGroups(after: "${btoa('GPC:S:x')}") { edges { cursor } } } }`],
+    ['a transfers cursor holding a number', `{ paymentRun(id: "RUN") { payableGroups(after: "${btoa('GPC:N:5')}") { edges { cursor } } } }`],
+    ['an audit cursor holding a text that is no id', `{ auditEvents(after: "${btoa('GPC:S:x')}") { edges { cursor } } }`],
     ['a negative transfers first', `{ paymentRun(id: "RUN") { payableGroups(first: -1) { totalCount } } }`],
     ['an absurd transfers last', `{ paymentRun(id: "RUN") { payableGroups(last: 100000) { totalCount } } }`],
     ['a negative first', '{ paymentRuns(first: -1) { totalCount } }'],

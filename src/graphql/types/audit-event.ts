@@ -1,4 +1,4 @@
-import { pageSize } from './pagination.ts';
+import { checkIdCursors, pageSize } from './pagination.ts';
 import { builder } from '../builder.ts';
 import { encodeGlobalId } from '../ids.ts';
 
@@ -34,6 +34,7 @@ builder.queryFields((t) => ({
       args: { actions: t.arg.stringList({ required: false }) },
       resolve: (query, _root, args, ctx) => {
         pageSize(args.first);
+        checkIdCursors(args);
         return ctx.db!.auditEvent.findMany({ ...query, where: auditWhere(args.actions), orderBy: { id: 'desc' } });
       },
       totalCount: (_root, args, ctx) => ctx.db!.auditEvent.count({ where: auditWhere(args.actions) }),

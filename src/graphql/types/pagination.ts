@@ -1,4 +1,6 @@
+import { decodeBase64, decodeCursorChunk } from '@pothos/core';
 import { DomainError, ErrorCode, FieldError } from '../../domain/shared/errors.ts';
+import { isUuid } from '../../domain/shared/ids.ts';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
@@ -46,4 +48,28 @@ export function pageInfo<T>(rows: readonly T[], cursorOf: (row: T) => string, ar
     startCursor: rows[0] ? cursorOf(rows[0]) : null,
     endCursor: rows.length ? cursorOf(rows[rows.length - 1]!) : null,
   };
+}
+
+/**
+ * For connections the Prisma plugin pages by row id (`cursor: 'id'`): the plugin refuses a cursor it
+ * cannot decode, but hands one that decodes to anything else (a text, a number) to SQL as a uuid,
+ * which fails there. Such a cursor is refused here as bad input instead.
+ */
+export function checkIdCursors(args: PageArgs): void {
+  for (const fieldName of ['after', 'before'] as const) {
+    const cursor = args[fieldName];
+    if (cursor == null) continue;
+    let id: unknown = null;
+    try {
+      const decoded = decodeBase64(cursor);
+      if (decoded.startsWith('GPC:')) id = decodeCursorChunk(decoded.slice(4));
+    } catch {
+      // not a cursor at all: refused below
+    }
+    if (!isUuid(id)) {
+      throw new DomainError(ErrorCode.BAD_USER_INPUT, 'Unknown cursor', {
+        invalidFields: [{ fieldName, error: FieldError.REGEX, params: { reason: 'NOT_A_CURSOR' } }],
+      });
+    }
+  }
 }

@@ -9,7 +9,7 @@ import type { GraphQLContext } from '../context.ts';
 import { idOf } from '../ids.ts';
 import { scopesFor } from '../role-scopes.ts';
 import { BankAccountDetailsInput, MoneyInput, SupplierTypeEnum } from './common.ts';
-import { pageSize } from './pagination.ts';
+import { checkIdCursors, pageSize } from './pagination.ts';
 import { PaymentRunStatusEnum } from './payment-run.ts';
 
 const SupplierInput = builder.inputType('SupplierInput', {
@@ -100,6 +100,7 @@ builder.queryFields((t) => ({
       args: { filter: t.arg({ type: PaymentRunFilter, required: false }) },
       resolve: (query, _root, args, ctx) => {
         pageSize(args.first);
+        checkIdCursors(args);
         return ctx.db!.paymentRun.findMany({ ...query, where: runWhere(args.filter), orderBy: { id: 'desc' } });
       },
       totalCount: (_root, args, ctx) => ctx.db!.paymentRun.count({ where: runWhere(args.filter) }),

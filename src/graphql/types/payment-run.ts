@@ -4,7 +4,7 @@ import { PaymentRunStatus, type PayableStatus } from '../../domain/shared/status
 import { builder } from '../builder.ts';
 import { CurrencyEnum, Money } from './common.ts';
 import { Payable, PayableConnection, PayableStatusEnum, resolvePayablePage } from './payable.ts';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './pagination.ts';
+import { checkIdCursors, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './pagination.ts';
 import { StatusChange, StatusChangeConnection, resolveStatusChangePage } from './status-change.ts';
 
 export const PaymentRunStatusEnum = builder.enumType('PaymentRunStatus', { values: Object.values(PaymentRunStatus) });
@@ -50,7 +50,10 @@ export const PaymentRun = builder.prismaNode('PaymentRun', {
     // (the dashboard's list) should not read them all through every batch's unpaged list.
     payableGroups: t.relatedConnection('payableGroups', {
       cursor: 'id',
-      query: () => ({ orderBy: { position: 'asc' } }),
+      query: (args) => {
+        checkIdCursors(args);
+        return { orderBy: { position: 'asc' } };
+      },
       totalCount: true,
       maxSize: MAX_PAGE_SIZE,
       defaultSize: DEFAULT_PAGE_SIZE,

@@ -8,6 +8,7 @@ import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
 import { encodeGlobalId, idOf } from '../ids.ts';
 import { EntityTypeEnum, runFilter } from './status-change.ts';
+import { checkIdCursors } from './pagination.ts';
 
 const settings = (ctx: GraphQLContext): WebhookSettings => ctx.services.config.webhooks;
 
@@ -44,7 +45,10 @@ export const WebhookEndpoint = builder.prismaNode('WebhookEndpoint', {
     deliveries: t.relatedConnection('deliveries', {
       description: 'Delivery attempts, newest first (older records are pruned).',
       cursor: 'id',
-      query: () => ({ orderBy: { id: 'desc' } }),
+      query: (args) => {
+        checkIdCursors(args);
+        return { orderBy: { id: 'desc' } };
+      },
       args: {},
       maxSize: 500,
       defaultSize: 50,
