@@ -14,6 +14,7 @@ import {
   type BankEventType, type BankReportResult, type PayableOutcomeReport,
 } from '../domain/bank/bank.commands.ts';
 import { DomainError } from '../domain/shared/errors.ts';
+import { codePointLength } from '../domain/shared/input.ts';
 import { idOf } from '../graphql/ids.ts';
 import { json } from './http-routes.ts';
 
@@ -150,16 +151,9 @@ function id(value: unknown, where: string): string {
  */
 function reason(value: unknown, where: string): string | null {
   if (value === undefined || value === null) return null;
-  if (typeof value !== 'string' || codePoints(value) > MAX_REASON_LENGTH) throw new Malformed(`${where} must be a string of at most ${MAX_REASON_LENGTH} characters`);
+  if (typeof value !== 'string' || codePointLength(value, MAX_REASON_LENGTH) > MAX_REASON_LENGTH) throw new Malformed(`${where} must be a string of at most ${MAX_REASON_LENGTH} characters`);
   if (value.includes('\u0000')) throw new Malformed(`${where} must not contain NUL characters`);
   return value;
-}
-
-function codePoints(text: string): number {
-  if (text.length <= MAX_REASON_LENGTH) return text.length;
-  let n = 0;
-  for (const _ of text) n++;
-  return n;
 }
 
 function oneOf<T extends string>(value: unknown, values: readonly T[], where: string): T {

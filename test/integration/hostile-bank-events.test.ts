@@ -55,7 +55,7 @@ describe('hostile: POST /bank/events', () => {
   });
 
   // docs/bank-events.md: `payables.outcomes` carries 1 to 10,000 outcomes, each `reason` at most 500
-  // characters. The body limit was 4 MiB, sized for 140-character reasons, so such an event (~5.9 MB)
+  // characters. The body limit was 4 MiB, sized for 140-character reasons, so such an event (about 6 MB)
   // was refused 413 before it was read. Expected: it is read and judged — here, with ids that exist
   // nowhere, 422 NOT_FOUND.
   it('reads a documented-valid event of 10,000 outcomes with 500-character reasons (no 413)', async () => {

@@ -196,8 +196,8 @@ async function resolveOutcomeTargets(uow: UnitOfWork, outcomes: readonly Payable
   const movedBy = new Map<string, { outcome: PayableOutcome; index: number }>();
   outcomes.forEach((o, index) => {
     const rule = PAYABLE_OUTCOMES[o.outcome];
-    // A blank reason says nothing: the payable gets the outcome's own.
-    const reason = rule.reason === null ? null : (o.reason?.trim() ? o.reason : rule.reason);
+    // The bank's words without padding; a blank reason says nothing, so the outcome's own is kept.
+    const reason = rule.reason === null ? null : (o.reason?.trim() || rule.reason);
     for (const id of members.get(o.payableId) ?? [o.payableId]) {
       const earlier = movedBy.get(id);
       if (earlier?.outcome === o.outcome) continue;

@@ -10,6 +10,7 @@ import countries from 'i18n-iso-countries/index.js';
 import { DomainError, ErrorCode, badUserInput } from '../shared/errors.ts';
 import type { FieldError, InvalidField } from '../shared/errors.ts';
 import type { Currency } from '../shared/statuses.ts';
+import { codePointLength } from '../shared/input.ts';
 
 type Opt<T> = T | null | undefined;
 
@@ -91,13 +92,6 @@ const LIMITS = {
   EUR: { reference: 35, name: 150, nameRe: null },
 } as const;
 
-/** Lengths count code points (as PostgreSQL does); the fast path avoids splitting short strings. */
-function charLength(s: string, max: number): number {
-  if (s.length <= max) return s.length;
-  let n = 0;
-  for (const _ of s) n++;
-  return n;
-}
 
 const isStr = (v: unknown): v is string => typeof v === 'string';
 const fe = (fieldName: string, error: FieldError, params?: Record<string, unknown>): InvalidField =>
@@ -106,7 +100,7 @@ const fe = (fieldName: string, error: FieldError, params?: Record<string, unknow
 // Paths are joined only on failure: a valid 10,000-payable run should not build 100k strings.
 function required(out: InvalidField[], at: string, field: string, v: unknown, min: number, max: number, re?: RegExp | null): v is string {
   if (!isStr(v)) { out.push(fe(at + field, 'REQUIRED')); return false; }
-  const len = charLength(v, max);
+  const len = codePointLength(v, max);
   if (len < min || len > max) { out.push(fe(at + field, 'SIZE', { min, max })); return false; }
   if (re && !re.test(v)) { out.push(fe(at + field, 'REGEX', { pattern: re.source })); return false; }
   return true;
@@ -114,7 +108,7 @@ function required(out: InvalidField[], at: string, field: string, v: unknown, mi
 
 function optional(out: InvalidField[], at: string, field: string, v: unknown, max: number, min = 0): void {
   if (v == null) return;
-  const len = isStr(v) ? charLength(v, max) : -1;
+  const len = isStr(v) ? codePointLength(v, max) : -1;
   if (len < min || len > max) out.push(fe(at + field, 'SIZE', min > 0 ? { min, max } : { max }));
 }
 

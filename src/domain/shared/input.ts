@@ -1,5 +1,16 @@
 import { badUserInput, FieldError, type InvalidField } from './errors.ts';
 
+/**
+ * A text's length in characters (code points, as PostgreSQL counts them), not UTF-16 units. Texts no
+ * longer than `limit` units are short enough either way, so they are not walked.
+ */
+export function codePointLength(text: string, limit: number): number {
+  if (text.length <= limit) return text.length;
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
+}
+
 /** Small collectors for field rules outside payment runs; all violations are reported at once. */
 export class FieldRules {
   readonly violations: InvalidField[] = [];
@@ -9,7 +20,7 @@ export class FieldRules {
       if (min > 0) this.violations.push({ fieldName, error: FieldError.REQUIRED });
       return;
     }
-    const length = [...value].length;
+    const length = codePointLength(value, max);
     if (length < min || length > max) this.violations.push({ fieldName, error: FieldError.SIZE, params: { min, max } });
     else if (pattern && !pattern.test(value)) this.violations.push({ fieldName, error: FieldError.REGEX, params: { pattern: pattern.source } });
   }
