@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyId, keyRing } from '../../src/crypto/key-ring.ts';
 import { sealSecret } from '../../src/providers/totp/secret-box.ts';
 import { graphql } from '../generated/index.ts';
+import type { OneTimeCodeCheck, OneTimeCodes } from '../../src/domain/ports.ts';
 import { rekeySecrets } from '../../src/ops/rekey.ts';
 import { ResetSca } from '../helpers/access.ts';
 import { CreateUser, createTenant, PASSWORD, signIn, VerifySca, type SignedInUser, type Tenant } from '../helpers/factories.ts';
@@ -237,6 +238,65 @@ describe('rotating the encryption keys', () => {
       expect(rotatedSecret).toMatch(/^whsec_/);
     } finally {
       await onA.stop();
+      await own.drop();
+    }
+  });
+
+  it('a correct code passes when its secret is re-sealed between the check and the spend (rekey meanwhile); a new secret still refuses', async () => {
+    const own = await createIsolatedDatabase(`rekey_spend_${randomBytes(3).toString('hex')}`);
+    const onBA = await startTestApp(settings({ sca: [scaB, scaA], webhooks: [hookB, hookA] }), { databaseUrl: own.url }, { now: clock.now });
+    try {
+      const prisma = onBA.app.services.domain.prisma;
+      const tenant = await createTenant(onBA, { enrolControllers: false });
+      const controller = await enrolledController(onBA, tenant);
+      const enrolling = await controllerStartingEnrolment(onBA, tenant);
+      // A secret as a release on key A left it.
+      const underA = async (who: { user: SignedInUser; totp: TOTP }, column: 'sca_secret' | 'sca_pending_secret') => {
+        const id = (await userRow(onBA, who.user.email)).id;
+        await sql(onBA, `UPDATE users SET ${column} = $1 WHERE id = $2::uuid`, sealSecret(keyRing(scaA), id, Buffer.from(who.totp.secret.bytes)), id);
+      };
+      // `npm run rekey` re-seals every row right after the gateway checked a code and before it spends it.
+      const codes = onBA.app.services.domain.oneTimeCodes;
+      const rekeyReports: number[] = [];
+      let afterCheck: (() => Promise<void>) | null = null;
+      (onBA.app.services.domain as { oneTimeCodes: OneTimeCodes }).oneTimeCodes = {
+        ...codes,
+        async verify(check: OneTimeCodeCheck) {
+          const match = await codes.verify(check);
+          const hook = afterCheck;
+          afterCheck = null;
+          await hook?.();
+          return match;
+        },
+      };
+      const rekeyNow = async () => {
+        const report = await rekeySecrets({ prisma, keys: { sca: keyRing(scaB, [scaA]), webhooks: keyRing(hookB, [hookA]) } });
+        rekeyReports.push(report.sca.resealed);
+      };
+
+      await underA(enrolling, 'sca_pending_secret');
+      afterCheck = rekeyNow;
+      expect((await enrolling.user.client.data(VerifySca, { code: codeOf(enrolling.totp) })).verifyScaEnrolment.scaEnrolled).toBe(true);
+      const runId = await pendingChallenge(onBA, tenant, controller.user);
+      await underA(controller, 'sca_secret');
+      afterCheck = rekeyNow;
+      const approved = await controller.user.client.data(VerifyChallenge, { id: runId, code: codeOf(controller.totp, 1) });
+      expect(approved.verifyPaymentRunChallenge.status).toBe('PENDING_FUNDING');
+      expect(rekeyReports).toEqual([1, 1]); // rekey did move each secret under the gateway's feet
+      expect((await userRow(onBA, enrolling.user.email)).sca_secret).toMatch(new RegExp(`^v2:${keyId(scaB)}:`));
+      expect((await userRow(onBA, controller.user.email)).sca_secret).toMatch(new RegExp(`^v2:${keyId(scaB)}:`));
+
+      // A real change of secret between check and spend (reset, a new enrolment) still refuses, and counts.
+      clock.advance(STEP_MS);
+      const again = await pendingChallenge(onBA, tenant, controller.user);
+      const controllerId = (await userRow(onBA, controller.user.email)).id;
+      afterCheck = async () => {
+        await sql(onBA, 'UPDATE users SET sca_secret = $1 WHERE id = $2::uuid', sealSecret(keyRing(scaB), controllerId, randomBytes(20)), controllerId);
+      };
+      const refused = await controller.user.client.error(VerifyChallenge, { id: again, code: codeOf(controller.totp, 1) });
+      expect(refused.extensions).toMatchObject({ code: 'SCA_CHALLENGE_INVALID', attemptsRemaining: 2 });
+    } finally {
+      await onBA.stop();
       await own.drop();
     }
   });
