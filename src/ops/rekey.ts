@@ -68,6 +68,8 @@ export interface RekeyCounts {
 export interface RekeyOptions {
   readonly prisma: PrismaClient;
   readonly keys: Readonly<Record<SecretKind, KeyRing>>;
+  /** Count what would be re-sealed, write nothing. */
+  readonly dryRun?: boolean;
   /** Rows read and written per round trip. */
   readonly batchSize?: number;
   /** Called after each batch (progress on a long run). */
@@ -115,7 +117,9 @@ async function rekeyColumn(options: RekeyOptions, kind: SecretKind, target: Seal
         updates.push({ id: row.id, from: row.sealed, to: target.seal(keys, row.id, opened.plaintext) });
       }
     }
-    if (updates.length > 0) {
+    if (updates.length > 0 && options.dryRun) {
+      counts.resealed += updates.length;
+    } else if (updates.length > 0) {
       await options.beforeWrite?.(kind, column, updates.map((u) => u.id));
       // Only where the row still holds the very ciphertext read above.
       const written = await prisma.$queryRawUnsafe<{ id: string }[]>(
@@ -139,8 +143,11 @@ const LABELS: Record<SecretKind, { what: string; setting: string }> = {
 };
 
 /** The report as the operator reads it: key ids (fingerprints, not keys), counts, what to do next. */
-export function describeRekey(keys: Readonly<Record<SecretKind, KeyRing>>, report: Record<SecretKind, RekeyCounts>): string[] {
+export function describeRekey(
+  keys: Readonly<Record<SecretKind, KeyRing>>, report: Record<SecretKind, RekeyCounts>, { dryRun = false } = {},
+): string[] {
   const lines: string[] = [];
+  if (dryRun) lines.push('dry run: nothing was written; "re-sealed" counts what a run would re-seal now');
   for (const kind of Object.keys(report) as SecretKind[]) {
     const counts = report[kind];
     const ring = keys[kind];
@@ -153,9 +160,22 @@ export function describeRekey(keys: Readonly<Record<SecretKind, KeyRing>>, repor
     }
     if (counts.changedMeanwhile > 0) {
       lines.push('  some rows changed while this ran: run it again to confirm nothing still needs a previous key');
+    } else if (dryRun) {
+      if (counts.resealed > 0) lines.push(`  ${counts.resealed} value(s) still need a previous key: run without --dry-run`);
     } else if (ring.previous.length > 0) {
       lines.push(`  no value needs a previous key any more: ${setting}_PREVIOUS can be removed`);
     }
   }
+  const left = (Object.values(report) as RekeyCounts[]).reduce(
+    (sum, counts) => ({ unreadable: sum.unreadable + counts.unreadable, changed: sum.changed + counts.changedMeanwhile }), { unreadable: 0, changed: 0 },
+  );
+  lines.push(rekeyIncomplete(report)
+    ? `incomplete: ${left.unreadable} unreadable, ${left.changed} changed meanwhile (exit code 3)`
+    : dryRun ? 'dry run complete' : 'done: every readable value is sealed under the current key');
   return lines;
+}
+
+/** Anything unreadable or changed meanwhile: the rotation is not finished (rekey-main exits 3). */
+export function rekeyIncomplete(report: Record<SecretKind, RekeyCounts>): boolean {
+  return (Object.values(report) as RekeyCounts[]).some((counts) => counts.unreadable > 0 || counts.changedMeanwhile > 0);
 }

@@ -1,5 +1,6 @@
 import { createCipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { TOTP, URI } from 'otpauth';
+import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyId, keyRing } from '../../src/crypto/key-ring.ts';
@@ -119,6 +120,17 @@ async function expectDeliveredAndVerifiable(app: TestApp, tenant: Tenant, path: 
   }
 }
 
+/** Tables in a database's public schema (rekey must have created none). */
+async function countTables(url: string) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'`)).rows[0]!.n);
+  } finally {
+    await client.end();
+  }
+}
+
 const rekeyEnv = (keys: Keys) => ({ ...settings(keys), DATABASE_URL: database.url, JWT_SECRET: TEST_JWT_SECRET, API_KEY: TEST_API_KEY, LOG_LEVEL: 'warn' });
 
 describe('rotating the encryption keys', () => {
@@ -173,9 +185,17 @@ describe('rotating the encryption keys', () => {
     expect((await userRow(onB, legacy.user.email)).sca_secret).toMatch(/^v1:/);
 
     // 4. `npm run rekey` with B current and A previous, while the B-only gateway keeps serving.
+    // First --dry-run: the same counts, nothing written.
+    const dryRun = await runRekey(rekeyEnv({ sca: [scaB, scaA], webhooks: [hookB, hookA] }), ['--dry-run']);
+    expect(dryRun.stderr).toBe('');
+    expect(dryRun.code).toBe(3); // the lost row is unreadable
+    expect(dryRun.stdout).toContain('re-sealed 1, already current 2, unreadable 1, changed meanwhile 0');
+    expect((await userRow(onB, legacy.user.email)).sca_secret).toMatch(/^v1:/);
     const firstRun = await runRekey(rekeyEnv({ sca: [scaB, scaA], webhooks: [hookB, hookA] }));
     expect(firstRun.stderr).toBe('');
-    expect(firstRun.code).toBe(0);
+    // Finished, but not everything is under B: exit 3, and the last line says why.
+    expect(firstRun.code).toBe(3);
+    expect(firstRun.stdout.trim().split('\n').at(-1)).toBe('incomplete: 1 unreadable, 0 changed meanwhile (exit code 3)');
     expect(firstRun.stdout).toContain(`TOTP secrets (SCA): current key ${keyId(scaB)}, previous keys ${keyId(scaA)}`);
     // legacy moves; first and pending are current; lost is unreadable and left alone.
     expect(firstRun.stdout).toContain('re-sealed 1, already current 2, unreadable 1, changed meanwhile 0');
@@ -192,7 +212,7 @@ describe('rotating the encryption keys', () => {
     expect((await endpointRow(onB, receiver.url('/parked'))).secret_ciphertext).toMatch(new RegExp(`^v2:${keyId(hookB)}:`));
 
     const secondRun = await runRekey(rekeyEnv({ sca: [scaB, scaA], webhooks: [hookB, hookA] }));
-    expect(secondRun.code).toBe(0);
+    expect(secondRun.code).toBe(3);
     expect(secondRun.stdout).toContain('re-sealed 0, already current 3, unreadable 1, changed meanwhile 0');
     expect(secondRun.stdout).toContain('re-sealed 0, already current 4, unreadable 0, changed meanwhile 0');
 
@@ -300,6 +320,34 @@ describe('rotating the encryption keys', () => {
       await own.drop();
     }
   });
+
+  it('refuses unknown arguments (exit 2), the embedded database without --embedded, and a schema behind this release', async () => {
+    const env = rekeyEnv({ sca: [scaB], webhooks: [hookB] });
+    for (const args of [['--dryrun'], ['--batch-size', '500'], ['--batch-size=0']]) {
+      const refused = await runRekey(env, args);
+      expect(refused.code, args.join(' ')).toBe(2);
+      expect(refused.stdout).toBe('');
+      expect(refused.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(refused.stderr).toContain('usage: rekey [--batch-size=N] [--dry-run] [--embedded]');
+    }
+    const { DATABASE_URL: _url, ...withoutUrl } = env;
+    const embedded = await runRekey({ ...withoutUrl, DATA_DIR: '/nonexistent/rekey-test' });
+    expect(embedded.code).toBe(1);
+    expect(embedded.stderr.trim()).toBe(
+      'Configuration error: DATABASE_URL is not set: this would open the embedded database in /nonexistent/rekey-test; stop the gateway first, then run again with --embedded',
+    );
+    // A database no gateway of this release has migrated: rekey never migrates, it refuses.
+    const empty = await createIsolatedDatabase(`rekey_empty_${randomBytes(3).toString('hex')}`);
+    try {
+      const behind = await runRekey({ ...env, DATABASE_URL: empty.url });
+      expect(behind.code).toBe(1);
+      expect(behind.stderr).toMatch(/^rekey failed: the database schema is behind this release \(\d+ migration\(s\) not applied, first \S+\): start a gateway of this release first, which migrates it\n$/);
+      const tables = await countTables(empty.url);
+      expect(tables).toBe(0);
+    } finally {
+      await empty.drop();
+    }
+  }, 60_000); // child processes (tsx)
 
   it('refuses to start on a malformed previous key, in one line that does not repeat it', async () => {
     const bad = `${scaA.toString('base64')},${scaB.toString('hex')}`;
