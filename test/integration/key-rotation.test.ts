@@ -7,6 +7,8 @@ import { keyId, keyRing } from '../../src/crypto/key-ring.ts';
 import { sealSecret } from '../../src/providers/totp/secret-box.ts';
 import { graphql } from '../generated/index.ts';
 import type { OneTimeCodeCheck, OneTimeCodes } from '../../src/domain/ports.ts';
+import { SIGNING_SECRET_UNREADABLE } from '../../src/domain/webhook/webhook.delivery.ts';
+import { encryptSecret } from '../../src/domain/webhook/webhook.secrets.ts';
 import { rekeySecrets } from '../../src/ops/rekey.ts';
 import { ResetSca } from '../helpers/access.ts';
 import { CreateUser, createTenant, PASSWORD, signIn, VerifySca, type SignedInUser, type Tenant } from '../helpers/factories.ts';
@@ -317,6 +319,52 @@ describe('rotating the encryption keys', () => {
       expect(refused.extensions).toMatchObject({ code: 'SCA_CHALLENGE_INVALID', attemptsRemaining: 2 });
     } finally {
       await onBA.stop();
+      await own.drop();
+    }
+  });
+
+  it('webhooks: an unreadable previous secret is left out of the signatures; an unreadable secret is a failed attempt, retried, then the endpoint disabled', async () => {
+    const own = await createIsolatedDatabase(`rekey_hooks_${randomBytes(3).toString('hex')}`);
+    const outcomes: string[] = [];
+    const waiters: (() => void)[] = [];
+    const onB = await startTestApp(
+      // A short retry window, so that the unreadable endpoint is disabled within the test.
+      { ...settings({ sca: [scaB], webhooks: [hookB] }), WEBHOOK_RETRY_BASE_MS: '20', WEBHOOK_RETRY_HOURS: '0.0001' },
+      { databaseUrl: own.url },
+      { now: clock.now, onWebhookDelivery: (outcome) => (outcomes.push(outcome), waiters.splice(0).forEach((wake) => wake())) },
+    );
+    const until = async (check: () => boolean) => {
+      while (!check()) await new Promise<void>((resolve) => waiters.push(resolve));
+    };
+    try {
+      const tenant = await createTenant(onB, { enrolControllers: false });
+      const create = (path: string) => tenant.admin.client.data(CreateEndpoint, { input: { url: receiver.url(path) } }).then((r) => r.createWebhookEndpoint);
+      const half = await create('/half-readable');
+      const newSecret = (await tenant.admin.client.data(RotateSecret, { id: half.endpoint.id })).rotateWebhookSecret.secret;
+      const unreadable = await create('/unreadable');
+      const ids = await sql<{ id: string; url: string }>(onB, 'SELECT id::text, url FROM webhook_endpoints');
+      const idOf = (path: string) => ids.find((row) => row.url === receiver.url(path))!.id;
+      const lostRing = keyRing(randomBytes(32));
+      await sql(onB, 'UPDATE webhook_endpoints SET previous_secret_ciphertext = $1 WHERE id = $2::uuid', encryptSecret(lostRing, idOf('/half-readable'), half.secret), idOf('/half-readable'));
+      await sql(onB, 'UPDATE webhook_endpoints SET secret_ciphertext = $1 WHERE id = $2::uuid', encryptSecret(lostRing, idOf('/unreadable'), unreadable.secret), idOf('/unreadable'));
+      await createRun(on(onB, tenant.creator), [gbpPayable(0)]);
+      await onB.app.services.jobs.drain();
+
+      // Signed with the secret that opens, within the previous one's grace.
+      await expectDeliveredAndVerifiable(onB, tenant, '/half-readable', [newSecret]);
+      // Nothing sent; failed attempts recorded with the reason, backed off, and finally the endpoint disabled.
+      await until(() => outcomes.includes('disabled'));
+      expect(receiver.accepted('/unreadable')).toEqual([]);
+      const attempts = await sql<{ error: string | null; status_code: number | null; attempt: number }>(
+        onB, 'SELECT error, status_code, attempt FROM webhook_deliveries WHERE endpoint_id = $1::uuid ORDER BY attempt', idOf('/unreadable'),
+      );
+      expect(attempts.length).toBeGreaterThan(0);
+      expect(attempts.every((a) => a.error === SIGNING_SECRET_UNREADABLE && a.status_code === null)).toBe(true);
+      expect(attempts.map((a) => a.attempt)).toEqual(attempts.map((_, i) => i + 1));
+      const [endpoint] = await sql<{ status: string; lease_owner: string | null }>(onB, 'SELECT status::text, lease_owner::text FROM webhook_endpoints WHERE id = $1::uuid', idOf('/unreadable'));
+      expect(endpoint).toEqual({ status: 'DISABLED', lease_owner: null });
+    } finally {
+      await onB.stop();
       await own.drop();
     }
   });
