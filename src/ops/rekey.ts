@@ -18,6 +18,8 @@ import { openSecret, sealSecret } from '../providers/totp/secret-box.ts';
 interface SealedColumn {
   readonly table: 'users' | 'webhook_endpoints';
   readonly column: string;
+  /** Rows whose value is still used (SQL, fixed here); others are neither re-sealed nor counted. */
+  readonly live?: string;
   /** Opens the value for the row (its id is the associated data); null when no key does. */
   open(keys: KeyRing, rowId: string, sealed: string): { plaintext: Buffer; current: boolean } | null;
   seal(keys: KeyRing, rowId: string, plaintext: Buffer): string;
@@ -26,17 +28,22 @@ interface SealedColumn {
 const scaColumn = (column: string): SealedColumn => ({
   table: 'users',
   column,
-  open: openSecret,
+  open(keys, rowId, sealed) {
+    const opened = openSecret(keys, rowId, sealed);
+    // A v1 value under the current key is upgraded to v2 (counted as re-sealed).
+    return opened && { plaintext: opened.plaintext, current: opened.current && !opened.legacy };
+  },
   seal: sealSecret,
 });
 
-const webhookColumn = (column: string): SealedColumn => ({
+const webhookColumn = (column: string, live?: string): SealedColumn => ({
   table: 'webhook_endpoints',
   column,
+  live,
   open(keys, rowId, sealed) {
     try {
       const opened = decryptSecret(keys, rowId, sealed);
-      return { plaintext: Buffer.from(opened.secret, 'utf8'), current: opened.current };
+      return { plaintext: Buffer.from(opened.secret, 'utf8'), current: opened.current && !opened.legacy };
     } catch {
       return null;
     }
@@ -47,7 +54,8 @@ const webhookColumn = (column: string): SealedColumn => ({
 /** The two kinds of secrets, each with its key ring's columns. */
 export const SEALED_SECRETS = {
   sca: [scaColumn('sca_secret'), scaColumn('sca_pending_secret')],
-  webhooks: [webhookColumn('secret_ciphertext'), webhookColumn('previous_secret_ciphertext')],
+  // A previous secret past its grace is never used again (deliveries ignore it): skipped.
+  webhooks: [webhookColumn('secret_ciphertext'), webhookColumn('previous_secret_ciphertext', 'previous_secret_expires_at > now()')],
 } as const;
 
 export type SecretKind = keyof typeof SEALED_SECRETS;
@@ -100,7 +108,8 @@ async function rekeyColumn(options: RekeyOptions, kind: SecretKind, target: Seal
   let after = '00000000-0000-0000-0000-000000000000';
   for (;;) {
     const rows = await prisma.$queryRawUnsafe<{ id: string; sealed: string }[]>(
-      `SELECT id::text AS id, ${column} AS sealed FROM ${table} WHERE ${column} IS NOT NULL AND id > $1::uuid ORDER BY id LIMIT $2`,
+      `SELECT id::text AS id, ${column} AS sealed FROM ${table}
+        WHERE ${column} IS NOT NULL AND id > $1::uuid ${target.live ? `AND ${target.live}` : ''} ORDER BY id LIMIT $2`,
       after, batchSize,
     );
     if (rows.length === 0) return;

@@ -1,4 +1,4 @@
-import { createCipheriv, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { TOTP, URI } from 'otpauth';
 import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
@@ -13,6 +13,7 @@ import { rekeySecrets } from '../../src/ops/rekey.ts';
 import { ResetSca } from '../helpers/access.ts';
 import { CreateUser, createTenant, PASSWORD, signIn, VerifySca, type SignedInUser, type Tenant } from '../helpers/factories.ts';
 import { createIsolatedDatabase } from '../helpers/isolated-database.ts';
+import { sealV1, totpAad } from '../helpers/sealed-values.ts';
 import { ConfirmRun, createRun, gbpPayable, VerifyChallenge } from '../helpers/payment-runs.ts';
 import { runRekey } from '../helpers/processes.ts';
 import { manualClock, startTestApp, TEST_API_KEY, TEST_JWT_SECRET, type TestApp } from '../helpers/test-app.ts';
@@ -81,15 +82,6 @@ const userRow = async (app: TestApp, email: string) =>
 const endpointRow = async (app: TestApp, url: string) =>
   (await sql<{ secret_ciphertext: string; previous_secret_ciphertext: string | null }>(app, 'SELECT * FROM webhook_endpoints WHERE url = $1', url))[0]!;
 
-/** A value exactly as releases before key ids sealed it (`v1:` + base64(iv | tag | body)). */
-function sealV1(key: Buffer, userId: string, secret: Buffer) {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
-  cipher.setAAD(Buffer.from(`sca-totp:${userId}`));
-  const body = Buffer.concat([cipher.update(secret), cipher.final()]);
-  return `v1:${Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64')}`;
-}
-
 async function controllerStartingEnrolment(app: TestApp, tenant: Tenant) {
   const email = `controller-${randomUUID().slice(0, 8)}@test.example`;
   await tenant.admin.client.data(CreateUser, { input: { email, name: 'controller', password: PASSWORD, roles: ['CONTROLLER'] } });
@@ -147,7 +139,7 @@ describe('rotating the encryption keys', () => {
     expect((await userRow(onA, first.user.email)).sca_secret).toMatch(new RegExp(`^v2:${keyId(scaA)}:`));
     // A row as releases before key ids wrote it (v1, under A), and one sealed under a key nobody has any more.
     const legacyId = (await userRow(onA, legacy.user.email)).id;
-    await sql(onA, 'UPDATE users SET sca_secret = $1 WHERE id = $2::uuid', sealV1(scaA, legacyId, Buffer.from(legacy.totp.secret.bytes)), legacyId);
+    await sql(onA, 'UPDATE users SET sca_secret = $1 WHERE id = $2::uuid', sealV1(scaA, totpAad(legacyId), Buffer.from(legacy.totp.secret.bytes)), legacyId);
     const lostRow = await userRow(onA, lost.user.email);
     const lostSealed = sealSecret(keyRing(scaLost), lostRow.id, Buffer.from(lost.totp.secret.bytes));
     await sql(onA, 'UPDATE users SET sca_secret = $1 WHERE id = $2::uuid', lostSealed, lostRow.id);
@@ -258,6 +250,32 @@ describe('rotating the encryption keys', () => {
       expect(row.secret_ciphertext).toMatch(new RegExp(`^v2:${keyId(hookA)}:`));
       expect(row.previous_secret_ciphertext).toMatch(new RegExp(`^v2:${keyId(hookB)}:`));
       expect(rotatedSecret).toMatch(/^whsec_/);
+    } finally {
+      await onA.stop();
+      await own.drop();
+    }
+  });
+
+  it('rekey upgrades a v1 value under the current key to v2, and skips previous webhook secrets past their grace', async () => {
+    const own = await createIsolatedDatabase(`rekey_v1_${randomBytes(3).toString('hex')}`);
+    const onA = await startTestApp(settings({ sca: [scaA], webhooks: [hookA] }), { databaseUrl: own.url }, { now: clock.now });
+    try {
+      const tenant = await createTenant(onA, { enrolControllers: false });
+      const controller = await enrolledController(onA, tenant);
+      const id = (await userRow(onA, controller.user.email)).id;
+      await sql(onA, 'UPDATE users SET sca_secret = $1 WHERE id = $2::uuid', sealV1(scaA, totpAad(id), Buffer.from(controller.totp.secret.bytes)), id);
+      const { createWebhookEndpoint: hook } = await tenant.admin.client.data(CreateEndpoint, { input: { url: receiver.url('/expired-grace') } });
+      await tenant.admin.client.data(DisableEndpoint, { id: hook.endpoint.id });
+      await tenant.admin.client.data(RotateSecret, { id: hook.endpoint.id });
+      // Grace over, and the old secret sealed under a key nobody has: never used again, so not rekey's business.
+      await sql(onA, `UPDATE webhook_endpoints SET previous_secret_expires_at = now() - interval '1 day', previous_secret_ciphertext = 'v2:00000000:AAAA' WHERE url = $1`, receiver.url('/expired-grace'));
+      const report = await rekeySecrets({ prisma: onA.app.services.domain.prisma, keys: { sca: keyRing(scaA), webhooks: keyRing(hookA) } });
+      expect(report.sca).toMatchObject({ resealed: 1, alreadyCurrent: 0, unreadable: 0, changedMeanwhile: 0 });
+      expect(report.webhooks).toMatchObject({ resealed: 0, alreadyCurrent: 1, unreadable: 0, changedMeanwhile: 0 });
+      expect((await userRow(onA, controller.user.email)).sca_secret).toMatch(new RegExp(`^v2:${keyId(scaA)}:`));
+      // The upgraded secret still serves.
+      const runId = await pendingChallenge(onA, tenant, controller.user);
+      expect((await controller.user.client.data(VerifyChallenge, { id: runId, code: codeOf(controller.totp, 1) })).verifyPaymentRunChallenge.status).toBe('PENDING_FUNDING');
     } finally {
       await onA.stop();
       await own.drop();
