@@ -341,13 +341,13 @@ describe('rotating the encryption keys', () => {
     }
   });
 
-  it('webhooks: an unreadable previous secret is left out of the signatures; an unreadable secret is a failed attempt, retried, then the endpoint disabled', async () => {
+  it('webhooks: an unreadable previous secret is left out of the signatures; an unreadable secret is a failed attempt, retried, then the endpoint disabled; a failed re-seal does not stop delivery', async () => {
     const own = await createIsolatedDatabase(`rekey_hooks_${randomBytes(3).toString('hex')}`);
     const outcomes: string[] = [];
     const waiters: (() => void)[] = [];
     const onB = await startTestApp(
       // A short retry window, so that the unreadable endpoint is disabled within the test.
-      { ...settings({ sca: [scaB], webhooks: [hookB] }), WEBHOOK_RETRY_BASE_MS: '20', WEBHOOK_RETRY_HOURS: '0.0001' },
+      { ...settings({ sca: [scaB], webhooks: [hookB, hookA] }), WEBHOOK_RETRY_BASE_MS: '20', WEBHOOK_RETRY_HOURS: '0.0001' },
       { databaseUrl: own.url },
       { now: clock.now, onWebhookDelivery: (outcome) => (outcomes.push(outcome), waiters.splice(0).forEach((wake) => wake())) },
     );
@@ -360,14 +360,24 @@ describe('rotating the encryption keys', () => {
       const half = await create('/half-readable');
       const newSecret = (await tenant.admin.client.data(RotateSecret, { id: half.endpoint.id })).rotateWebhookSecret.secret;
       const unreadable = await create('/unreadable');
+      const resealFails = await create('/reseal-fails');
       const ids = await sql<{ id: string; url: string }>(onB, 'SELECT id::text, url FROM webhook_endpoints');
       const idOf = (path: string) => ids.find((row) => row.url === receiver.url(path))!.id;
       const lostRing = keyRing(randomBytes(32));
       await sql(onB, 'UPDATE webhook_endpoints SET previous_secret_ciphertext = $1 WHERE id = $2::uuid', encryptSecret(lostRing, idOf('/half-readable'), half.secret), idOf('/half-readable'));
       await sql(onB, 'UPDATE webhook_endpoints SET secret_ciphertext = $1 WHERE id = $2::uuid', encryptSecret(lostRing, idOf('/unreadable'), unreadable.secret), idOf('/unreadable'));
+      // A secret under the previous key whose re-seal write fails (a real database error, from a trigger).
+      const underA = encryptSecret(keyRing(hookA), idOf('/reseal-fails'), resealFails.secret);
+      await sql(onB, 'UPDATE webhook_endpoints SET secret_ciphertext = $1 WHERE id = $2::uuid', underA, idOf('/reseal-fails'));
+      await sql(onB, `CREATE FUNCTION refuse_reseal() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'test: re-seal refused'; END $$`);
+      await sql(onB, `CREATE TRIGGER refuse_reseal BEFORE UPDATE OF secret_ciphertext ON webhook_endpoints FOR EACH ROW
+                        WHEN (OLD.id = '${idOf('/reseal-fails')}'::uuid) EXECUTE FUNCTION refuse_reseal()`);
       await createRun(on(onB, tenant.creator), [gbpPayable(0)]);
       await onB.app.services.jobs.drain();
 
+      // The failed re-seal is logged; the delivery goes on, and the value stays under A for rekey.
+      await expectDeliveredAndVerifiable(onB, tenant, '/reseal-fails', [resealFails.secret]);
+      expect((await endpointRow(onB, receiver.url('/reseal-fails'))).secret_ciphertext).toBe(underA);
       // Signed with the secret that opens, within the previous one's grace.
       await expectDeliveredAndVerifiable(onB, tenant, '/half-readable', [newSecret]);
       // Nothing sent; failed attempts recorded with the reason, backed off, and finally the endpoint disabled.
