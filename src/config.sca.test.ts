@@ -33,7 +33,7 @@ describe('SCA_ENCRYPTION_KEY', () => {
     const withKey = { ...production, SCA_ENCRYPTION_KEY: key.toString('base64') };
     expect(loadConfig(withKey).sca.encryptionKeys.previous).toEqual([]);
     expect(loadConfig({ ...withKey, SCA_ENCRYPTION_KEY_PREVIOUS: ` ${a.toString('base64')} , ${b.toString('base64url')}` }).sca.encryptionKeys)
-      .toEqual({ current: key, previous: [a, b] });
+      .toMatchObject({ current: key, previous: [a, b] });
     // The current key repeated among the previous ones is harmless (a half-finished edit): it is dropped.
     expect(loadConfig({ ...withKey, SCA_ENCRYPTION_KEY_PREVIOUS: key.toString('base64') }).sca.encryptionKeys.previous).toEqual([]);
     for (const bad of [`${a.toString('base64')},${a.toString('hex')}`, 'not a key', `${a.toString('base64')},,`]) {
@@ -48,7 +48,7 @@ describe('SCA_ENCRYPTION_KEY', () => {
   it('WEBHOOK_ENCRYPTION_KEY_PREVIOUS: the same for webhook signing secrets, in its key\'s format (hex or base64)', () => {
     const [a, b] = [Buffer.alloc(32, 4), Buffer.alloc(32, 5)];
     const config = loadConfig({ WEBHOOK_ENCRYPTION_KEY: key.toString('hex'), WEBHOOK_ENCRYPTION_KEY_PREVIOUS: `${a.toString('hex')},${b.toString('base64')}` });
-    expect(config.webhooks.encryptionKeys).toEqual({ current: key, previous: [a, b] });
+    expect(config.webhooks.encryptionKeys).toMatchObject({ current: key, previous: [a, b] });
     expect(() => loadConfig({ WEBHOOK_ENCRYPTION_KEY_PREVIOUS: Buffer.alloc(16).toString('hex') }))
       .toThrow(/^WEBHOOK_ENCRYPTION_KEY_PREVIOUS must list keys of 32 bytes, as 64 hex digits or base64, separated by commas \(entry 1 is not one\)$/);
   });

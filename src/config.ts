@@ -219,13 +219,13 @@ const WEBHOOK_KEY_HINT = '32 bytes, as 64 hex digits or base64';
 /**
  * The key that encrypts webhook signing secrets at rest. Standard Webhooks signs with HMAC, so the
  * raw secret must be recoverable: it is encrypted, not hashed. Without WEBHOOK_ENCRYPTION_KEY the key
- * is derived from JWT_SECRET (rotating that then orphans stored secrets: a derived key cannot be
- * named in WEBHOOK_ENCRYPTION_KEY_PREVIOUS), and in a sandbox without either from a fixed, public
- * label: fine for demo data, never for production.
+ * is derived from JWT_SECRET (HKDF-SHA256, below; rotating JWT_SECRET then orphans stored secrets
+ * unless the derived key is named in WEBHOOK_ENCRYPTION_KEY_PREVIOUS — docs/webhooks.md prints it),
+ * and in a sandbox without either from a fixed, public label: fine for demo data, never for production.
  */
 function webhookEncryptionKeys(env: Env, jwtSecret: string | null): KeyRing {
   const previous = previousKeys(env, 'WEBHOOK_ENCRYPTION_KEY_PREVIOUS', hexOrBase64Key, WEBHOOK_KEY_HINT);
-  const raw = env.WEBHOOK_ENCRYPTION_KEY;
+  const raw = env.WEBHOOK_ENCRYPTION_KEY?.trim();
   if (raw) {
     const key = hexOrBase64Key(raw);
     if (!key) throw new ConfigError(`WEBHOOK_ENCRYPTION_KEY must be ${WEBHOOK_KEY_HINT}`);

@@ -1,20 +1,12 @@
-import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { openSecret, sealSecret } from '../providers/totp/secret-box.ts';
+import { sealV1 } from '../../test/helpers/sealed-values.ts';
 import { keyId, keyRing, open, seal } from './key-ring.ts';
 
 const [a, b, c] = [Buffer.alloc(32, 1), Buffer.alloc(32, 2), Buffer.alloc(32, 3)];
 const userId = '0192f000-0000-7000-8000-000000000001';
 const secret = Buffer.from('12345678901234567890', 'latin1');
-
-/** A value exactly as releases before key ids sealed it (`v1:` + base64(iv | tag | body)). */
-function sealV1(key: Buffer, aad: Buffer, plaintext: Buffer) {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
-  cipher.setAAD(aad);
-  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  return `v1:${Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64')}`;
-}
 
 describe('sealed values', () => {
   it('name their key: v2:<first 8 hex digits of SHA-256 of the key>:…, and never contain the plaintext', () => {
@@ -27,8 +19,8 @@ describe('sealed values', () => {
 
   it('v1 values (sealed before key ids) still open, under the current key or a previous one', () => {
     const v1 = sealV1(a, Buffer.from(`sca-totp:${userId}`), secret);
-    expect(openSecret(keyRing(a), userId, v1)).toEqual({ plaintext: secret, current: true });
-    expect(openSecret(keyRing(b, [c, a]), userId, v1)).toEqual({ plaintext: secret, current: false });
+    expect(openSecret(keyRing(a), userId, v1)).toEqual({ plaintext: secret, current: true, legacy: true });
+    expect(openSecret(keyRing(b, [c, a]), userId, v1)).toEqual({ plaintext: secret, current: false, legacy: true });
     expect(openSecret(keyRing(b, [c]), userId, v1)).toBeNull();
   });
 
@@ -64,5 +56,6 @@ describe('sealed values', () => {
     expect(() => keyRing(Buffer.alloc(16))).toThrow(/32 bytes/);
     expect(() => keyRing(a, [Buffer.alloc(31)])).toThrow(/32 bytes/);
     expect(keyRing(a, [a, b]).previous).toEqual([b]);
+    expect(keyRing(a, [a, b]).ids).toEqual([keyId(a), keyId(b)]);
   });
 });

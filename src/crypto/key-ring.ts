@@ -16,6 +16,8 @@ export interface KeyRing {
   readonly current: Buffer;
   /** Open values sealed before a rotation; never seal. */
   readonly previous: readonly Buffer[];
+  /** keyId of current, then of each previous key: computed once, not on every open. */
+  readonly ids: readonly string[];
 }
 
 /** What opening found: the plaintext, and whether it was sealed under the current key. */
@@ -23,6 +25,8 @@ export interface Opened {
   readonly plaintext: Buffer;
   /** false: an old key opened it, re-seal it (under ring.current) when convenient. */
   readonly current: boolean;
+  /** true: a `v1:` value (before key ids); rekey re-seals it as v2 even under the current key. */
+  readonly legacy?: true;
 }
 
 const IV_BYTES = 12;
@@ -33,7 +37,8 @@ export const keyId = (key: Buffer) => createHash('sha256').update(key).digest('h
 
 export function keyRing(current: Buffer, previous: readonly Buffer[] = []): KeyRing {
   for (const key of [current, ...previous]) if (key.length !== 32) throw new Error('encryption keys must be 32 bytes');
-  return Object.freeze({ current, previous: Object.freeze(previous.filter((key) => !key.equals(current))) });
+  const others = Object.freeze(previous.filter((key) => !key.equals(current)));
+  return Object.freeze({ current, previous: others, ids: Object.freeze([current, ...others].map(keyId)) });
 }
 
 export function seal(ring: KeyRing, associatedData: Buffer, plaintext: Buffer): string {
@@ -41,7 +46,7 @@ export function seal(ring: KeyRing, associatedData: Buffer, plaintext: Buffer): 
   const cipher = createCipheriv('aes-256-gcm', ring.current, iv);
   cipher.setAAD(associatedData);
   const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  return `v2:${keyId(ring.current)}:${Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64')}`;
+  return `v2:${ring.ids[0]}:${Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64')}`;
 }
 
 /** The plaintext, or null when no key of the ring opens it (another key, another owner, damaged). */
@@ -51,7 +56,7 @@ export function open(ring: KeyRing, associatedData: Buffer, sealed: string): Ope
   let candidates: Buffer[];
   if (parts[0] === 'v2' && parts.length === 3) {
     data = parts[2];
-    candidates = [ring.current, ...ring.previous].filter((key) => keyId(key) === parts[1]);
+    candidates = [ring.current, ...ring.previous].filter((_, i) => ring.ids[i] === parts[1]);
   } else if (parts[0] === 'v1' && parts.length === 2) {
     data = parts[1];
     candidates = [ring.current, ...ring.previous];
@@ -62,7 +67,7 @@ export function open(ring: KeyRing, associatedData: Buffer, sealed: string): Ope
   if (raw.length <= IV_BYTES + TAG_BYTES) return null;
   for (const key of candidates) {
     const plaintext = decrypt(key, associatedData, raw);
-    if (plaintext) return { plaintext, current: key === ring.current };
+    if (plaintext) return parts[0] === 'v1' ? { plaintext, current: key === ring.current, legacy: true } : { plaintext, current: key === ring.current };
   }
   return null;
 }

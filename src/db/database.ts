@@ -4,7 +4,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.ts';
 import type { Logger } from '../logger.ts';
-import { applyMigrations, type SqlRunner } from './migrations.ts';
+import { applyMigrations, pendingMigrations, type SqlRunner } from './migrations.ts';
 
 export type { PrismaClient };
 
@@ -35,13 +35,25 @@ export interface OpenDatabaseOptions {
   poolSize?: number;
   /** Sees every SQL statement sent to PostgreSQL (tests count them to catch N+1 queries). */
   onQuery?: (sql: string) => void;
+  /**
+   * false: never change the schema; refuse (ConfigError) when migrations of this release are missing.
+   * For maintenance commands (`npm run rekey`) that must not migrate a database gateways serve from.
+   */
+  migrate?: boolean;
+}
+
+async function refuseSchemaBehind(runner: SqlRunner) {
+  const pending = await pendingMigrations(runner);
+  if (pending.length > 0) {
+    throw new ConfigError(`the database schema is behind this release (${pending.length} migration(s) not applied, first ${pending[0]}): start a gateway of this release first, which migrates it`);
+  }
 }
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   return options.url ? openPostgres(options.url, options) : openEmbedded(options.dataDir, options);
 }
 
-async function openPostgres(url: string, { logger, poolSize = 10, onQuery }: OpenDatabaseOptions): Promise<Database> {
+async function openPostgres(url: string, { logger, poolSize = 10, onQuery, migrate = true }: OpenDatabaseOptions): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5_000 });
   if (onQuery) {
     pool.on('connect', (client) => {
@@ -69,11 +81,18 @@ async function openPostgres(url: string, { logger, poolSize = 10, onQuery }: Ope
       query: async (sql, params) => (await connection.query(sql, params)).rows,
       exec: async (sql) => void (await connection.query(sql)),
     };
-    const applied = await applyMigrations(runner);
-    if (applied.length) logger.info({ applied }, 'database migrated');
-  } finally {
+    if (migrate) {
+      const applied = await applyMigrations(runner);
+      if (applied.length) logger.info({ applied }, 'database migrated');
+    } else {
+      await refuseSchemaBehind(runner);
+    }
+  } catch (error) {
     connection.release();
+    await pool.end().catch(() => {});
+    throw error;
   }
+  connection.release();
 
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return {
@@ -89,7 +108,7 @@ async function openPostgres(url: string, { logger, poolSize = 10, onQuery }: Ope
   };
 }
 
-async function openEmbedded(dataDir: string, { logger }: OpenDatabaseOptions): Promise<Database> {
+async function openEmbedded(dataDir: string, { logger, migrate = true }: OpenDatabaseOptions): Promise<Database> {
   // Loaded lazily: the embedded engine is a large WASM module that production never needs.
   const [{ PGlite }, { PrismaPGlite }] = await Promise.all([
     import('@electric-sql/pglite'),
@@ -102,8 +121,15 @@ async function openEmbedded(dataDir: string, { logger }: OpenDatabaseOptions): P
     query: async <T,>(sql: string, params?: unknown[]) => (await pglite.query<T>(sql, params)).rows,
     exec: async (sql) => void (await pglite.exec(sql)),
   };
-  const applied = await applyMigrations(runner);
-  if (applied.length) logger.info({ applied, dataDir }, 'embedded database migrated');
+  if (migrate) {
+    const applied = await applyMigrations(runner);
+    if (applied.length) logger.info({ applied, dataDir }, 'embedded database migrated');
+  } else {
+    await refuseSchemaBehind(runner).catch(async (error: unknown) => {
+      await pglite.close().catch(() => {});
+      throw error;
+    });
+  }
 
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
   return {

@@ -89,3 +89,18 @@ export async function applyMigrations(db: SqlRunner, migrations?: Migration[]): 
     await db.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
   }
 }
+
+/**
+ * Migrations of this release not (successfully) applied to the database, in order; writes nothing.
+ * For tools that must not change the schema (`npm run rekey`): they refuse on a schema that is behind.
+ */
+export async function pendingMigrations(db: SqlRunner, migrations?: Migration[]): Promise<string[]> {
+  const all = migrations ?? (await readMigrations());
+  const [history] = await db.query<{ exists: boolean }>(`SELECT to_regclass('"_prisma_migrations"') IS NOT NULL AS exists`);
+  if (!history?.exists) return all.map((migration) => migration.name);
+  const rows = await db.query<{ migration_name: string }>(
+    'SELECT migration_name FROM "_prisma_migrations" WHERE rolled_back_at IS NULL AND finished_at IS NOT NULL',
+  );
+  const applied = new Set(rows.map((row) => row.migration_name));
+  return all.filter((migration) => !applied.has(migration.name)).map((migration) => migration.name);
+}

@@ -74,9 +74,15 @@ export interface OneTimeCodeCheck {
  * (codes are single-use, CONTRACT §7); `step: null` marks a code tied to no step (the sandbox's fixed
  * code), to which single use does not apply. A refused code is null. `resealedSecret`: the same
  * secret sealed again under the current key, when an old key (a rotation in progress) opened it;
- * the domain stores it in the transaction that spends the code.
+ * the domain stores it in the transaction that spends the code. `secretFingerprint`: a keyed digest
+ * of the secret the code came from (keyed per process, never stored), so the domain can tell a
+ * re-sealed copy of the same secret (a rotation) from a new secret without seeing either.
  */
-export type OneTimeCodeMatch = { readonly step: number | null; readonly resealedSecret?: string } | null;
+export type OneTimeCodeMatch = {
+  readonly step: number | null;
+  readonly resealedSecret?: string;
+  readonly secretFingerprint?: Buffer;
+} | null;
 
 /**
  * Strong customer authentication's one-time codes (TOTP in this gateway). Pure computation on what

@@ -18,6 +18,8 @@ import { openSecret, sealSecret } from '../providers/totp/secret-box.ts';
 interface SealedColumn {
   readonly table: 'users' | 'webhook_endpoints';
   readonly column: string;
+  /** Rows whose value is still used (SQL, fixed here); others are neither re-sealed nor counted. */
+  readonly live?: string;
   /** Opens the value for the row (its id is the associated data); null when no key does. */
   open(keys: KeyRing, rowId: string, sealed: string): { plaintext: Buffer; current: boolean } | null;
   seal(keys: KeyRing, rowId: string, plaintext: Buffer): string;
@@ -26,17 +28,22 @@ interface SealedColumn {
 const scaColumn = (column: string): SealedColumn => ({
   table: 'users',
   column,
-  open: openSecret,
+  open(keys, rowId, sealed) {
+    const opened = openSecret(keys, rowId, sealed);
+    // A v1 value under the current key is upgraded to v2 (counted as re-sealed).
+    return opened && { plaintext: opened.plaintext, current: opened.current && !opened.legacy };
+  },
   seal: sealSecret,
 });
 
-const webhookColumn = (column: string): SealedColumn => ({
+const webhookColumn = (column: string, live?: string): SealedColumn => ({
   table: 'webhook_endpoints',
   column,
+  live,
   open(keys, rowId, sealed) {
     try {
       const opened = decryptSecret(keys, rowId, sealed);
-      return { plaintext: Buffer.from(opened.secret, 'utf8'), current: opened.current };
+      return { plaintext: Buffer.from(opened.secret, 'utf8'), current: opened.current && !opened.legacy };
     } catch {
       return null;
     }
@@ -47,7 +54,8 @@ const webhookColumn = (column: string): SealedColumn => ({
 /** The two kinds of secrets, each with its key ring's columns. */
 export const SEALED_SECRETS = {
   sca: [scaColumn('sca_secret'), scaColumn('sca_pending_secret')],
-  webhooks: [webhookColumn('secret_ciphertext'), webhookColumn('previous_secret_ciphertext')],
+  // A previous secret past its grace is never used again (deliveries ignore it): skipped.
+  webhooks: [webhookColumn('secret_ciphertext'), webhookColumn('previous_secret_ciphertext', 'previous_secret_expires_at > now()')],
 } as const;
 
 export type SecretKind = keyof typeof SEALED_SECRETS;
@@ -68,6 +76,8 @@ export interface RekeyCounts {
 export interface RekeyOptions {
   readonly prisma: PrismaClient;
   readonly keys: Readonly<Record<SecretKind, KeyRing>>;
+  /** Count what would be re-sealed, write nothing. */
+  readonly dryRun?: boolean;
   /** Rows read and written per round trip. */
   readonly batchSize?: number;
   /** Called after each batch (progress on a long run). */
@@ -98,7 +108,8 @@ async function rekeyColumn(options: RekeyOptions, kind: SecretKind, target: Seal
   let after = '00000000-0000-0000-0000-000000000000';
   for (;;) {
     const rows = await prisma.$queryRawUnsafe<{ id: string; sealed: string }[]>(
-      `SELECT id::text AS id, ${column} AS sealed FROM ${table} WHERE ${column} IS NOT NULL AND id > $1::uuid ORDER BY id LIMIT $2`,
+      `SELECT id::text AS id, ${column} AS sealed FROM ${table}
+        WHERE ${column} IS NOT NULL AND id > $1::uuid ${target.live ? `AND ${target.live}` : ''} ORDER BY id LIMIT $2`,
       after, batchSize,
     );
     if (rows.length === 0) return;
@@ -115,7 +126,9 @@ async function rekeyColumn(options: RekeyOptions, kind: SecretKind, target: Seal
         updates.push({ id: row.id, from: row.sealed, to: target.seal(keys, row.id, opened.plaintext) });
       }
     }
-    if (updates.length > 0) {
+    if (updates.length > 0 && options.dryRun) {
+      counts.resealed += updates.length;
+    } else if (updates.length > 0) {
       await options.beforeWrite?.(kind, column, updates.map((u) => u.id));
       // Only where the row still holds the very ciphertext read above.
       const written = await prisma.$queryRawUnsafe<{ id: string }[]>(
@@ -139,8 +152,11 @@ const LABELS: Record<SecretKind, { what: string; setting: string }> = {
 };
 
 /** The report as the operator reads it: key ids (fingerprints, not keys), counts, what to do next. */
-export function describeRekey(keys: Readonly<Record<SecretKind, KeyRing>>, report: Record<SecretKind, RekeyCounts>): string[] {
+export function describeRekey(
+  keys: Readonly<Record<SecretKind, KeyRing>>, report: Record<SecretKind, RekeyCounts>, { dryRun = false } = {},
+): string[] {
   const lines: string[] = [];
+  if (dryRun) lines.push('dry run: nothing was written; "re-sealed" counts what a run would re-seal now');
   for (const kind of Object.keys(report) as SecretKind[]) {
     const counts = report[kind];
     const ring = keys[kind];
@@ -153,9 +169,22 @@ export function describeRekey(keys: Readonly<Record<SecretKind, KeyRing>>, repor
     }
     if (counts.changedMeanwhile > 0) {
       lines.push('  some rows changed while this ran: run it again to confirm nothing still needs a previous key');
+    } else if (dryRun) {
+      if (counts.resealed > 0) lines.push(`  ${counts.resealed} value(s) still need a previous key: run without --dry-run`);
     } else if (ring.previous.length > 0) {
       lines.push(`  no value needs a previous key any more: ${setting}_PREVIOUS can be removed`);
     }
   }
+  const left = (Object.values(report) as RekeyCounts[]).reduce(
+    (sum, counts) => ({ unreadable: sum.unreadable + counts.unreadable, changed: sum.changed + counts.changedMeanwhile }), { unreadable: 0, changed: 0 },
+  );
+  lines.push(rekeyIncomplete(report)
+    ? `incomplete: ${left.unreadable} unreadable, ${left.changed} changed meanwhile (exit code 3)`
+    : dryRun ? 'dry run complete' : 'done: every readable value is sealed under the current key');
   return lines;
+}
+
+/** Anything unreadable or changed meanwhile: the rotation is not finished (rekey-main exits 3). */
+export function rekeyIncomplete(report: Record<SecretKind, RekeyCounts>): boolean {
+  return (Object.values(report) as RekeyCounts[]).some((counts) => counts.unreadable > 0 || counts.changedMeanwhile > 0);
 }

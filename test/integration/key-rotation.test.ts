@@ -1,14 +1,19 @@
-import { createCipheriv, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { TOTP, URI } from 'otpauth';
+import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyId, keyRing } from '../../src/crypto/key-ring.ts';
 import { sealSecret } from '../../src/providers/totp/secret-box.ts';
 import { graphql } from '../generated/index.ts';
+import type { OneTimeCodeCheck, OneTimeCodes } from '../../src/domain/ports.ts';
+import { SIGNING_SECRET_UNREADABLE } from '../../src/domain/webhook/webhook.delivery.ts';
+import { encryptSecret } from '../../src/domain/webhook/webhook.secrets.ts';
 import { rekeySecrets } from '../../src/ops/rekey.ts';
 import { ResetSca } from '../helpers/access.ts';
 import { CreateUser, createTenant, PASSWORD, signIn, VerifySca, type SignedInUser, type Tenant } from '../helpers/factories.ts';
 import { createIsolatedDatabase } from '../helpers/isolated-database.ts';
+import { sealV1, totpAad } from '../helpers/sealed-values.ts';
 import { ConfirmRun, createRun, gbpPayable, VerifyChallenge } from '../helpers/payment-runs.ts';
 import { runRekey } from '../helpers/processes.ts';
 import { manualClock, startTestApp, TEST_API_KEY, TEST_JWT_SECRET, type TestApp } from '../helpers/test-app.ts';
@@ -77,15 +82,6 @@ const userRow = async (app: TestApp, email: string) =>
 const endpointRow = async (app: TestApp, url: string) =>
   (await sql<{ secret_ciphertext: string; previous_secret_ciphertext: string | null }>(app, 'SELECT * FROM webhook_endpoints WHERE url = $1', url))[0]!;
 
-/** A value exactly as releases before key ids sealed it (`v1:` + base64(iv | tag | body)). */
-function sealV1(key: Buffer, userId: string, secret: Buffer) {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
-  cipher.setAAD(Buffer.from(`sca-totp:${userId}`));
-  const body = Buffer.concat([cipher.update(secret), cipher.final()]);
-  return `v1:${Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64')}`;
-}
-
 async function controllerStartingEnrolment(app: TestApp, tenant: Tenant) {
   const email = `controller-${randomUUID().slice(0, 8)}@test.example`;
   await tenant.admin.client.data(CreateUser, { input: { email, name: 'controller', password: PASSWORD, roles: ['CONTROLLER'] } });
@@ -118,6 +114,17 @@ async function expectDeliveredAndVerifiable(app: TestApp, tenant: Tenant, path: 
   }
 }
 
+/** Tables in a database's public schema (rekey must have created none). */
+async function countTables(url: string) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'`)).rows[0]!.n);
+  } finally {
+    await client.end();
+  }
+}
+
 const rekeyEnv = (keys: Keys) => ({ ...settings(keys), DATABASE_URL: database.url, JWT_SECRET: TEST_JWT_SECRET, API_KEY: TEST_API_KEY, LOG_LEVEL: 'warn' });
 
 describe('rotating the encryption keys', () => {
@@ -132,7 +139,7 @@ describe('rotating the encryption keys', () => {
     expect((await userRow(onA, first.user.email)).sca_secret).toMatch(new RegExp(`^v2:${keyId(scaA)}:`));
     // A row as releases before key ids wrote it (v1, under A), and one sealed under a key nobody has any more.
     const legacyId = (await userRow(onA, legacy.user.email)).id;
-    await sql(onA, 'UPDATE users SET sca_secret = $1 WHERE id = $2::uuid', sealV1(scaA, legacyId, Buffer.from(legacy.totp.secret.bytes)), legacyId);
+    await sql(onA, 'UPDATE users SET sca_secret = $1 WHERE id = $2::uuid', sealV1(scaA, totpAad(legacyId), Buffer.from(legacy.totp.secret.bytes)), legacyId);
     const lostRow = await userRow(onA, lost.user.email);
     const lostSealed = sealSecret(keyRing(scaLost), lostRow.id, Buffer.from(lost.totp.secret.bytes));
     await sql(onA, 'UPDATE users SET sca_secret = $1 WHERE id = $2::uuid', lostSealed, lostRow.id);
@@ -172,9 +179,17 @@ describe('rotating the encryption keys', () => {
     expect((await userRow(onB, legacy.user.email)).sca_secret).toMatch(/^v1:/);
 
     // 4. `npm run rekey` with B current and A previous, while the B-only gateway keeps serving.
+    // First --dry-run: the same counts, nothing written.
+    const dryRun = await runRekey(rekeyEnv({ sca: [scaB, scaA], webhooks: [hookB, hookA] }), ['--dry-run']);
+    expect(dryRun.stderr).toBe('');
+    expect(dryRun.code).toBe(3); // the lost row is unreadable
+    expect(dryRun.stdout).toContain('re-sealed 1, already current 2, unreadable 1, changed meanwhile 0');
+    expect((await userRow(onB, legacy.user.email)).sca_secret).toMatch(/^v1:/);
     const firstRun = await runRekey(rekeyEnv({ sca: [scaB, scaA], webhooks: [hookB, hookA] }));
     expect(firstRun.stderr).toBe('');
-    expect(firstRun.code).toBe(0);
+    // Finished, but not everything is under B: exit 3, and the last line says why.
+    expect(firstRun.code).toBe(3);
+    expect(firstRun.stdout.trim().split('\n').at(-1)).toBe('incomplete: 1 unreadable, 0 changed meanwhile (exit code 3)');
     expect(firstRun.stdout).toContain(`TOTP secrets (SCA): current key ${keyId(scaB)}, previous keys ${keyId(scaA)}`);
     // legacy moves; first and pending are current; lost is unreadable and left alone.
     expect(firstRun.stdout).toContain('re-sealed 1, already current 2, unreadable 1, changed meanwhile 0');
@@ -191,7 +206,7 @@ describe('rotating the encryption keys', () => {
     expect((await endpointRow(onB, receiver.url('/parked'))).secret_ciphertext).toMatch(new RegExp(`^v2:${keyId(hookB)}:`));
 
     const secondRun = await runRekey(rekeyEnv({ sca: [scaB, scaA], webhooks: [hookB, hookA] }));
-    expect(secondRun.code).toBe(0);
+    expect(secondRun.code).toBe(3);
     expect(secondRun.stdout).toContain('re-sealed 0, already current 3, unreadable 1, changed meanwhile 0');
     expect(secondRun.stdout).toContain('re-sealed 0, already current 4, unreadable 0, changed meanwhile 0');
 
@@ -240,6 +255,175 @@ describe('rotating the encryption keys', () => {
       await own.drop();
     }
   });
+
+  it('rekey upgrades a v1 value under the current key to v2, and skips previous webhook secrets past their grace', async () => {
+    const own = await createIsolatedDatabase(`rekey_v1_${randomBytes(3).toString('hex')}`);
+    const onA = await startTestApp(settings({ sca: [scaA], webhooks: [hookA] }), { databaseUrl: own.url }, { now: clock.now });
+    try {
+      const tenant = await createTenant(onA, { enrolControllers: false });
+      const controller = await enrolledController(onA, tenant);
+      const id = (await userRow(onA, controller.user.email)).id;
+      await sql(onA, 'UPDATE users SET sca_secret = $1 WHERE id = $2::uuid', sealV1(scaA, totpAad(id), Buffer.from(controller.totp.secret.bytes)), id);
+      const { createWebhookEndpoint: hook } = await tenant.admin.client.data(CreateEndpoint, { input: { url: receiver.url('/expired-grace') } });
+      await tenant.admin.client.data(DisableEndpoint, { id: hook.endpoint.id });
+      await tenant.admin.client.data(RotateSecret, { id: hook.endpoint.id });
+      // Grace over, and the old secret sealed under a key nobody has: never used again, so not rekey's business.
+      await sql(onA, `UPDATE webhook_endpoints SET previous_secret_expires_at = now() - interval '1 day', previous_secret_ciphertext = 'v2:00000000:AAAA' WHERE url = $1`, receiver.url('/expired-grace'));
+      const report = await rekeySecrets({ prisma: onA.app.services.domain.prisma, keys: { sca: keyRing(scaA), webhooks: keyRing(hookA) } });
+      expect(report.sca).toMatchObject({ resealed: 1, alreadyCurrent: 0, unreadable: 0, changedMeanwhile: 0 });
+      expect(report.webhooks).toMatchObject({ resealed: 0, alreadyCurrent: 1, unreadable: 0, changedMeanwhile: 0 });
+      expect((await userRow(onA, controller.user.email)).sca_secret).toMatch(new RegExp(`^v2:${keyId(scaA)}:`));
+      // The upgraded secret still serves.
+      const runId = await pendingChallenge(onA, tenant, controller.user);
+      expect((await controller.user.client.data(VerifyChallenge, { id: runId, code: codeOf(controller.totp, 1) })).verifyPaymentRunChallenge.status).toBe('PENDING_FUNDING');
+    } finally {
+      await onA.stop();
+      await own.drop();
+    }
+  });
+
+  it('a correct code passes when its secret is re-sealed between the check and the spend (rekey meanwhile); a new secret still refuses', async () => {
+    const own = await createIsolatedDatabase(`rekey_spend_${randomBytes(3).toString('hex')}`);
+    const onBA = await startTestApp(settings({ sca: [scaB, scaA], webhooks: [hookB, hookA] }), { databaseUrl: own.url }, { now: clock.now });
+    try {
+      const prisma = onBA.app.services.domain.prisma;
+      const tenant = await createTenant(onBA, { enrolControllers: false });
+      const controller = await enrolledController(onBA, tenant);
+      const enrolling = await controllerStartingEnrolment(onBA, tenant);
+      // A secret as a release on key A left it.
+      const underA = async (who: { user: SignedInUser; totp: TOTP }, column: 'sca_secret' | 'sca_pending_secret') => {
+        const id = (await userRow(onBA, who.user.email)).id;
+        await sql(onBA, `UPDATE users SET ${column} = $1 WHERE id = $2::uuid`, sealSecret(keyRing(scaA), id, Buffer.from(who.totp.secret.bytes)), id);
+      };
+      // `npm run rekey` re-seals every row right after the gateway checked a code and before it spends it.
+      const codes = onBA.app.services.domain.oneTimeCodes;
+      const rekeyReports: number[] = [];
+      let afterCheck: (() => Promise<void>) | null = null;
+      (onBA.app.services.domain as { oneTimeCodes: OneTimeCodes }).oneTimeCodes = {
+        ...codes,
+        async verify(check: OneTimeCodeCheck) {
+          const match = await codes.verify(check);
+          const hook = afterCheck;
+          afterCheck = null;
+          await hook?.();
+          return match;
+        },
+      };
+      const rekeyNow = async () => {
+        const report = await rekeySecrets({ prisma, keys: { sca: keyRing(scaB, [scaA]), webhooks: keyRing(hookB, [hookA]) } });
+        rekeyReports.push(report.sca.resealed);
+      };
+
+      await underA(enrolling, 'sca_pending_secret');
+      afterCheck = rekeyNow;
+      expect((await enrolling.user.client.data(VerifySca, { code: codeOf(enrolling.totp) })).verifyScaEnrolment.scaEnrolled).toBe(true);
+      const runId = await pendingChallenge(onBA, tenant, controller.user);
+      await underA(controller, 'sca_secret');
+      afterCheck = rekeyNow;
+      const approved = await controller.user.client.data(VerifyChallenge, { id: runId, code: codeOf(controller.totp, 1) });
+      expect(approved.verifyPaymentRunChallenge.status).toBe('PENDING_FUNDING');
+      expect(rekeyReports).toEqual([1, 1]); // rekey did move each secret under the gateway's feet
+      expect((await userRow(onBA, enrolling.user.email)).sca_secret).toMatch(new RegExp(`^v2:${keyId(scaB)}:`));
+      expect((await userRow(onBA, controller.user.email)).sca_secret).toMatch(new RegExp(`^v2:${keyId(scaB)}:`));
+
+      // A real change of secret between check and spend (reset, a new enrolment) still refuses, and counts.
+      clock.advance(STEP_MS);
+      const again = await pendingChallenge(onBA, tenant, controller.user);
+      const controllerId = (await userRow(onBA, controller.user.email)).id;
+      afterCheck = async () => {
+        await sql(onBA, 'UPDATE users SET sca_secret = $1 WHERE id = $2::uuid', sealSecret(keyRing(scaB), controllerId, randomBytes(20)), controllerId);
+      };
+      const refused = await controller.user.client.error(VerifyChallenge, { id: again, code: codeOf(controller.totp, 1) });
+      expect(refused.extensions).toMatchObject({ code: 'SCA_CHALLENGE_INVALID', attemptsRemaining: 2 });
+    } finally {
+      await onBA.stop();
+      await own.drop();
+    }
+  });
+
+  it('webhooks: an unreadable previous secret is left out of the signatures; an unreadable secret is a failed attempt, retried, then the endpoint disabled; a failed re-seal does not stop delivery', async () => {
+    const own = await createIsolatedDatabase(`rekey_hooks_${randomBytes(3).toString('hex')}`);
+    const outcomes: string[] = [];
+    const waiters: (() => void)[] = [];
+    const onB = await startTestApp(
+      // A short retry window, so that the unreadable endpoint is disabled within the test.
+      { ...settings({ sca: [scaB], webhooks: [hookB, hookA] }), WEBHOOK_RETRY_BASE_MS: '20', WEBHOOK_RETRY_HOURS: '0.0001' },
+      { databaseUrl: own.url },
+      { now: clock.now, onWebhookDelivery: (outcome) => (outcomes.push(outcome), waiters.splice(0).forEach((wake) => wake())) },
+    );
+    const until = async (check: () => boolean) => {
+      while (!check()) await new Promise<void>((resolve) => waiters.push(resolve));
+    };
+    try {
+      const tenant = await createTenant(onB, { enrolControllers: false });
+      const create = (path: string) => tenant.admin.client.data(CreateEndpoint, { input: { url: receiver.url(path) } }).then((r) => r.createWebhookEndpoint);
+      const half = await create('/half-readable');
+      const newSecret = (await tenant.admin.client.data(RotateSecret, { id: half.endpoint.id })).rotateWebhookSecret.secret;
+      const unreadable = await create('/unreadable');
+      const resealFails = await create('/reseal-fails');
+      const ids = await sql<{ id: string; url: string }>(onB, 'SELECT id::text, url FROM webhook_endpoints');
+      const idOf = (path: string) => ids.find((row) => row.url === receiver.url(path))!.id;
+      const lostRing = keyRing(randomBytes(32));
+      await sql(onB, 'UPDATE webhook_endpoints SET previous_secret_ciphertext = $1 WHERE id = $2::uuid', encryptSecret(lostRing, idOf('/half-readable'), half.secret), idOf('/half-readable'));
+      await sql(onB, 'UPDATE webhook_endpoints SET secret_ciphertext = $1 WHERE id = $2::uuid', encryptSecret(lostRing, idOf('/unreadable'), unreadable.secret), idOf('/unreadable'));
+      // A secret under the previous key whose re-seal write fails (a real database error, from a trigger).
+      const underA = encryptSecret(keyRing(hookA), idOf('/reseal-fails'), resealFails.secret);
+      await sql(onB, 'UPDATE webhook_endpoints SET secret_ciphertext = $1 WHERE id = $2::uuid', underA, idOf('/reseal-fails'));
+      await sql(onB, `CREATE FUNCTION refuse_reseal() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'test: re-seal refused'; END $$`);
+      await sql(onB, `CREATE TRIGGER refuse_reseal BEFORE UPDATE OF secret_ciphertext ON webhook_endpoints FOR EACH ROW
+                        WHEN (OLD.id = '${idOf('/reseal-fails')}'::uuid) EXECUTE FUNCTION refuse_reseal()`);
+      await createRun(on(onB, tenant.creator), [gbpPayable(0)]);
+      await onB.app.services.jobs.drain();
+
+      // The failed re-seal is logged; the delivery goes on, and the value stays under A for rekey.
+      await expectDeliveredAndVerifiable(onB, tenant, '/reseal-fails', [resealFails.secret]);
+      expect((await endpointRow(onB, receiver.url('/reseal-fails'))).secret_ciphertext).toBe(underA);
+      // Signed with the secret that opens, within the previous one's grace.
+      await expectDeliveredAndVerifiable(onB, tenant, '/half-readable', [newSecret]);
+      // Nothing sent; failed attempts recorded with the reason, backed off, and finally the endpoint disabled.
+      await until(() => outcomes.includes('disabled'));
+      expect(receiver.accepted('/unreadable')).toEqual([]);
+      const attempts = await sql<{ error: string | null; status_code: number | null; attempt: number }>(
+        onB, 'SELECT error, status_code, attempt FROM webhook_deliveries WHERE endpoint_id = $1::uuid ORDER BY attempt', idOf('/unreadable'),
+      );
+      expect(attempts.length).toBeGreaterThan(0);
+      expect(attempts.every((a) => a.error === SIGNING_SECRET_UNREADABLE && a.status_code === null)).toBe(true);
+      expect(attempts.map((a) => a.attempt)).toEqual(attempts.map((_, i) => i + 1));
+      const [endpoint] = await sql<{ status: string; lease_owner: string | null }>(onB, 'SELECT status::text, lease_owner::text FROM webhook_endpoints WHERE id = $1::uuid', idOf('/unreadable'));
+      expect(endpoint).toEqual({ status: 'DISABLED', lease_owner: null });
+    } finally {
+      await onB.stop();
+      await own.drop();
+    }
+  });
+
+  it('refuses unknown arguments (exit 2), the embedded database without --embedded, and a schema behind this release', async () => {
+    const env = rekeyEnv({ sca: [scaB], webhooks: [hookB] });
+    for (const args of [['--dryrun'], ['--batch-size', '500'], ['--batch-size=0']]) {
+      const refused = await runRekey(env, args);
+      expect(refused.code, args.join(' ')).toBe(2);
+      expect(refused.stdout).toBe('');
+      expect(refused.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(refused.stderr).toContain('usage: rekey [--batch-size=N] [--dry-run] [--embedded]');
+    }
+    const { DATABASE_URL: _url, ...withoutUrl } = env;
+    const embedded = await runRekey({ ...withoutUrl, DATA_DIR: '/nonexistent/rekey-test' });
+    expect(embedded.code).toBe(1);
+    expect(embedded.stderr.trim()).toBe(
+      'Configuration error: DATABASE_URL is not set: this would open the embedded database in /nonexistent/rekey-test; stop the gateway first, then run again with --embedded',
+    );
+    // A database no gateway of this release has migrated: rekey never migrates, it refuses.
+    const empty = await createIsolatedDatabase(`rekey_empty_${randomBytes(3).toString('hex')}`);
+    try {
+      const behind = await runRekey({ ...env, DATABASE_URL: empty.url });
+      expect(behind.code).toBe(1);
+      expect(behind.stderr).toMatch(/^rekey failed: the database schema is behind this release \(\d+ migration\(s\) not applied, first \S+\): start a gateway of this release first, which migrates it\n$/);
+      const tables = await countTables(empty.url);
+      expect(tables).toBe(0);
+    } finally {
+      await empty.drop();
+    }
+  }, 60_000); // child processes (tsx)
 
   it('refuses to start on a malformed previous key, in one line that does not repeat it', async () => {
     const bad = `${scaA.toString('base64')},${scaB.toString('hex')}`;

@@ -21,7 +21,7 @@ import { DomainError, ErrorCode, FieldError, badUserInput, notFound } from '../s
 import type { InvalidField } from '../shared/errors.ts';
 import { isUuid, uuidv7 } from '../shared/ids.ts';
 import { inTransaction, type DomainDeps, type UnitOfWork } from '../shared/unit-of-work.ts';
-import { checkOneTimeCode, spendOneTimeCode } from '../user/one-time-codes.ts';
+import { checkOneTimeCode, sameSecret, spendOneTimeCode, type CheckedCode } from '../user/one-time-codes.ts';
 import { moveAll, recordCreated } from '../status-writer.ts';
 import { PAYABLE_ACTIONS, payableStates } from './payable.states.ts';
 import { insertPayables, lockPayables, replaceSuppliers, validateReplacements } from './payable.store.ts';
@@ -233,29 +233,44 @@ export async function verifyPaymentRunChallenge(deps: DomainDeps, actor: Actor, 
   // The code is checked against the user's secret first, holding no lock; spending it (single use)
   // happens below, in the transaction that moves the run.
   const checked = await checkOneTimeCode(deps, actor, 'PAYMENT_RUN_CHALLENGE', code);
-  const failure = await inTransaction(deps, actor.buyerId, actor.userId, async (uow): Promise<Refusal | null> => {
-    const run = await lockRunOrThrow(uow, paymentRunId);
-    enforce(canVerifyPaymentRunChallenge(actor, run));
-    if (run.challengeExpiresAt === null || deps.now() >= run.challengeExpiresAt) {
-      await failChallenge(uow, run, CHALLENGE_EXPIRED);
-      return plain(new DomainError(ErrorCode.INVALID_STATE, 'The SCA challenge expired; restart the payment run', {
-        currentStatus: PAYMENT_RUN_ACTIONS.expireChallenge.to,
-      }));
-    }
-    if (checked && (await spendOneTimeCode(uow.tx, actor, checked))) {
-      await moveRunWithPayables(uow, run, PAYMENT_RUN_ACTIONS.passChallenge.to, 'pass an SCA challenge', NO_CHALLENGE);
-      return null;
-    }
-    const attemptsRemaining = Math.max(0, (run.challengeAttemptsRemaining ?? 1) - 1);
-    if (attemptsRemaining === 0) await failChallenge(uow, run, 'Too many wrong SCA codes');
-    else await touchRun(uow, run.id, { challengeAttemptsRemaining: attemptsRemaining });
-    return plain(new DomainError(ErrorCode.SCA_CHALLENGE_INVALID, 'Wrong SCA code', {
-      attemptsRemaining, currentStatus: attemptsRemaining === 0 ? PAYMENT_RUN_ACTIONS.failChallenge.to : run.status,
-    }));
-  });
-  if (failure) throw new DomainError(failure.code, failure.message, failure.extensions);
+  let failure = await answerChallenge(checked, true);
+  if (failure === RESEALED && checked) {
+    // The row's sealed secret changed between check and spend: a re-seal of the same secret (a key
+    // rotation) must not fail a correct code, a new secret must. Checked again, outside any transaction.
+    const again = await checkOneTimeCode(deps, actor, 'PAYMENT_RUN_CHALLENGE', code);
+    failure = await answerChallenge(sameSecret(checked, again) ? again : null, false);
+  }
+  if (failure && failure !== RESEALED) throw new DomainError(failure.code, failure.message, failure.extensions);
   return { id: paymentRunId };
+
+  async function answerChallenge(checked: CheckedCode | null, mayRetry: boolean) {
+    return inTransaction(deps, actor.buyerId, actor.userId, async (uow): Promise<Refusal | typeof RESEALED | null> => {
+      const run = await lockRunOrThrow(uow, paymentRunId);
+      enforce(canVerifyPaymentRunChallenge(actor, run));
+      if (run.challengeExpiresAt === null || deps.now() >= run.challengeExpiresAt) {
+        await failChallenge(uow, run, CHALLENGE_EXPIRED);
+        return plain(new DomainError(ErrorCode.INVALID_STATE, 'The SCA challenge expired; restart the payment run', {
+          currentStatus: PAYMENT_RUN_ACTIONS.expireChallenge.to,
+        }));
+      }
+      const refused = checked ? await spendOneTimeCode(uow.tx, actor, checked) : 'SPENT';
+      if (refused === null) {
+        await moveRunWithPayables(uow, run, PAYMENT_RUN_ACTIONS.passChallenge.to, 'pass an SCA challenge', NO_CHALLENGE);
+        return null;
+      }
+      if (refused === 'SEALED_VALUE_CHANGED' && mayRetry) return RESEALED; // nothing written: counted on the retry if wrong
+      const attemptsRemaining = Math.max(0, (run.challengeAttemptsRemaining ?? 1) - 1);
+      if (attemptsRemaining === 0) await failChallenge(uow, run, 'Too many wrong SCA codes');
+      else await touchRun(uow, run.id, { challengeAttemptsRemaining: attemptsRemaining });
+      return plain(new DomainError(ErrorCode.SCA_CHALLENGE_INVALID, 'Wrong SCA code', {
+        attemptsRemaining, currentStatus: attemptsRemaining === 0 ? PAYMENT_RUN_ACTIONS.failChallenge.to : run.status,
+      }));
+    });
+  }
 }
+
+/** verifyPaymentRunChallenge's transaction found the user's sealed secret re-written meanwhile. */
+const RESEALED = 'RESEALED' as const;
 
 export async function restartPaymentRun(deps: DomainDeps, actor: Actor, paymentRunId: string): Promise<{ id: string }> {
   return inTransaction(deps, actor.buyerId, actor.userId, async (uow) => {

@@ -9,7 +9,7 @@ import { AuditAction } from '../audit/audit.ts';
 import type { Actor } from '../shared/actor.ts';
 import { DomainError, ErrorCode, invalidState, notFound } from '../shared/errors.ts';
 import { inTransaction, type DomainDeps } from '../shared/unit-of-work.ts';
-import { checkOneTimeCode, type CheckedCode } from './one-time-codes.ts';
+import { checkOneTimeCode, sameSecret, sealedValueChanged, type CheckedCode } from './one-time-codes.ts';
 import { userTarget } from './user.commands.ts';
 
 /** Wrong verifyScaEnrolment codes in a row that discard the enrolment (CONTRACT §7). */
@@ -50,8 +50,14 @@ export async function verifyScaEnrolment(deps: DomainDeps, actor: Actor, code: s
   const user = await db.user.findUniqueOrThrow({ where: { id: actor.userId }, select: { scaEnrolled: true, scaEnrolmentStartedAt: true } });
   if (!user.scaEnrolmentStartedAt) throw invalidState(user.scaEnrolled ? ENROLLED : NOT_ENROLLED, 'verify an enrolment that was not started');
   const checked = await checkOneTimeCode(deps, actor, 'SCA_ENROLMENT', code);
-  const enrolled = checked && (await completeEnrolment(deps, actor, checked));
-  if (enrolled) return enrolled;
+  let enrolled = checked && (await completeEnrolment(deps, actor, checked));
+  if (enrolled === RESEALED) {
+    // The pending secret was re-sealed (or replaced) between check and completion: a re-seal of the
+    // same secret must not fail a correct code, a new secret must. Checked again, outside any transaction.
+    const again = await checkOneTimeCode(deps, actor, 'SCA_ENROLMENT', code);
+    enrolled = sameSecret(checked!, again) ? await completeEnrolment(deps, actor, again) : null;
+  }
+  if (enrolled && enrolled !== RESEALED) return enrolled;
   // CONTRACT §7: 5 wrong codes in a row discard the enrolment; it must be started again. The
   // count is one atomic increment so concurrent guesses cannot share an attempt.
   const [counted] = await deps.prisma.$queryRawUnsafe<{ failures: number }[]>(
@@ -75,8 +81,11 @@ export async function verifyScaEnrolment(deps: DomainDeps, actor: Actor, code: s
 /**
  * The pending secret becomes the user's and the code's step is spent, in one conditional update: it
  * holds only while that enrolment is still pending with the secret the code matched. Null otherwise.
- * A pending secret sealed under an old key (a rotation meanwhile) is stored re-sealed.
+ * A pending secret sealed under an old key (a rotation meanwhile) is stored re-sealed. RESEALED: the
+ * pending secret's sealed value changed since the check (the caller checks again).
  */
+const RESEALED = 'RESEALED' as const;
+
 async function completeEnrolment(deps: DomainDeps, actor: Actor, checked: CheckedCode) {
   return inTransaction(deps, actor.buyerId, actor, async (uow) => {
     const rows = await uow.tx.$queryRawUnsafe<{ id: string }[]>(
@@ -89,7 +98,7 @@ async function completeEnrolment(deps: DomainDeps, actor: Actor, checked: Checke
         RETURNING id`,
       actor.userId, actor.buyerId, checked.step, checked.sealedSecret, checked.resealedSecret,
     );
-    if (rows.length === 0) return null;
+    if (rows.length === 0) return (await sealedValueChanged(uow.tx, actor, 'SCA_ENROLMENT', checked)) ? RESEALED : null;
     await uow.audit(AuditAction.SCA_ENROLLED, userTarget(actor.userId));
     return uow.tx.user.findUniqueOrThrow({ where: { id: actor.userId } });
   });

@@ -69,6 +69,10 @@ export interface WebhookDeliverer {
   stop(): Promise<void>;
 }
 
+/** The error of an attempt not made because no configured key opens the endpoint's signing secret. */
+export const SIGNING_SECRET_UNREADABLE =
+  'signing secret unreadable: no configured key opens it (WEBHOOK_ENCRYPTION_KEY, WEBHOOK_ENCRYPTION_KEY_PREVIOUS); nothing was sent';
+
 /** Room left in a lease before a request may start: the request's timeout plus this margin. */
 const LEASE_MARGIN_MS = 500;
 
@@ -105,7 +109,11 @@ export function createWebhookDeliverer(options: WebhookDelivererOptions): Webhoo
         const messageId = encodeLogCursor(event.seq);
         const body = webhookBody(event, options.globalId);
         const at = new Date();
-        const result = await options.sender.send({ url: claim.url, headers: signedHeaders(signers, messageId, body, at), body });
+        // No secret opens (a key missing from the ring): a failed attempt like any other, so it is
+        // recorded, backed off, and disables the endpoint after the retry window; nothing is sent.
+        const result = signers.length === 0
+          ? { statusCode: null, error: SIGNING_SECRET_UNREADABLE, durationMs: 0 }
+          : await options.sender.send({ url: claim.url, headers: signedHeaders(signers, messageId, body, at), body });
         // The first event of a claim is the one earlier attempts failed at (the cursor had not moved).
         const attempt = (delivered === 0 ? claim.failedAttempts : 0) + 1;
         records.push({ id: uuidv7(), eventSeq: event.seq, attempt, ...result, at });
@@ -153,14 +161,26 @@ export function createWebhookDeliverer(options: WebhookDelivererOptions): Webhoo
    */
   async function openSigningSecrets(claim: ClaimedEndpoint): Promise<Webhook[]> {
     const stored = { secret: claim.secretCiphertext, previous: claim.previousSecretCiphertext };
-    const openOne = (sealed: string) => decryptSecret(options.encryptionKeys, claim.id, sealed);
-    const opened = { secret: openOne(stored.secret), previous: stored.previous === null ? null : openOne(stored.previous) };
+    // Signs with whichever secrets open; one that does not is logged (never its value) and left out.
+    const openOne = (sealed: string, which: 'secret' | 'previous') => {
+      try {
+        return decryptSecret(options.encryptionKeys, claim.id, sealed);
+      } catch (error) {
+        logger.warn({ endpointId: claim.id, buyerId: claim.buyerId, which, reason: (error as Error).message }, 'webhook signing secret unreadable: left out of the signatures');
+        return null;
+      }
+    };
+    const opened = { secret: openOne(stored.secret, 'secret'), previous: stored.previous === null ? null : openOne(stored.previous, 'previous') };
     const stale = (which: 'secret' | 'previous') => {
       const value = opened[which];
       return value && !value.current ? { from: stored[which]!, to: encryptSecret(options.encryptionKeys, claim.id, value.secret) } : null;
     };
     const replacements = { secret: stale('secret'), previous: stale('previous') };
-    if (replacements.secret || replacements.previous) await replaceSealedSecrets(db, claim.id, replacements);
+    if (replacements.secret || replacements.previous) {
+      // Re-sealing is an optimisation (rekey does it too): a failed write never stops the delivery.
+      await replaceSealedSecrets(db, claim, replacements)
+        .catch((error: unknown) => logger.warn({ err: error, endpointId: claim.id }, 'webhook signing secret not re-sealed (kept under the old key)'));
+    }
     return [opened.secret, opened.previous].filter((o) => o !== null).map((o) => new Webhook(o.secret));
   }
 

@@ -21,11 +21,13 @@ export interface OpenedSigningSecret {
   readonly secret: string;
   /** false: an old key of the ring opened it; re-seal it under the current one. */
   readonly current: boolean;
+  /** A `v1:` value (before key ids): rekey upgrades it. */
+  readonly legacy?: true;
 }
 
 /** The secret; throws (naming no secret) when no key of the ring opens it. */
 export function decryptSecret(keys: KeyRing, endpointId: string, stored: string): OpenedSigningSecret {
   const opened = open(keys, Buffer.from(endpointId), stored);
   if (!opened) throw new Error('the webhook signing secret opens with none of the configured keys (WEBHOOK_ENCRYPTION_KEY, WEBHOOK_ENCRYPTION_KEY_PREVIOUS)');
-  return { secret: opened.plaintext.toString('utf8'), current: opened.current };
+  return opened.legacy ? { secret: opened.plaintext.toString('utf8'), current: opened.current, legacy: true } : { secret: opened.plaintext.toString('utf8'), current: opened.current };
 }

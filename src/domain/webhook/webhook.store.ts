@@ -205,15 +205,16 @@ export interface SealedReplacement {
  * a rotation or another re-seal meanwhile wins. Returns how many of the two columns changed.
  */
 export async function replaceSealedSecrets(
-  db: RawSql, endpointId: string, replace: { secret: SealedReplacement | null; previous: SealedReplacement | null },
+  db: RawSql, endpoint: { readonly id: string; readonly buyerId: string }, replace: { secret: SealedReplacement | null; previous: SealedReplacement | null },
 ): Promise<number> {
   const [row] = await db.$queryRawUnsafe<{ secret: boolean; previous: boolean }[]>(
     `UPDATE webhook_endpoints
         SET secret_ciphertext = CASE WHEN secret_ciphertext = $2::text THEN $3::text ELSE secret_ciphertext END,
             previous_secret_ciphertext = CASE WHEN previous_secret_ciphertext = $4::text THEN $5::text ELSE previous_secret_ciphertext END
-      WHERE id = $1::uuid AND (secret_ciphertext = $2::text OR previous_secret_ciphertext = $4::text)
+      WHERE id = $1::uuid AND buyer_id = $6::uuid AND (secret_ciphertext = $2::text OR previous_secret_ciphertext = $4::text)
       RETURNING COALESCE(secret_ciphertext = $3::text, false) AS secret, COALESCE(previous_secret_ciphertext = $5::text, false) AS previous`,
-    endpointId, replace.secret?.from ?? null, replace.secret?.to ?? null, replace.previous?.from ?? null, replace.previous?.to ?? null,
+    endpoint.id, replace.secret?.from ?? null, replace.secret?.to ?? null, replace.previous?.from ?? null, replace.previous?.to ?? null,
+    endpoint.buyerId,
   );
   return row ? Number(row.secret === true) + Number(row.previous === true) : 0;
 }

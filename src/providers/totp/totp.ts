@@ -6,7 +6,7 @@
  * stored only sealed (secret-box.ts). Which steps were used is the domain's to remember. A secret
  * that an old key of the ring opened comes back re-sealed under the current one with the match.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
 import QRCode from 'qrcode';
 import type { KeyRing } from '../../crypto/key-ring.ts';
@@ -31,6 +31,9 @@ const CODE = /^\d{6}$/;
 const secretOf = (raw: Buffer) => new Secret({ buffer: Uint8Array.from(raw).buffer });
 
 export function createTotpOneTimeCodes({ keys, issuer, onUnreadable }: TotpOptions): OneTimeCodes {
+  // Fingerprints compare secrets within this process only: keyed by a key that never leaves it.
+  const fingerprintKey = randomBytes(32);
+  const fingerprint = (raw: Buffer) => createHmac('sha256', fingerprintKey).update(raw).digest();
   return {
     async startEnrolment({ userId, accountName }) {
       const raw = randomBytes(20);
@@ -51,7 +54,8 @@ export function createTotpOneTimeCodes({ keys, issuer, onUnreadable }: TotpOptio
       const delta = totp.validate({ token: code, timestamp, window: TOTP_WINDOW });
       if (delta === null) return null;
       const step = totp.counter({ timestamp }) + delta;
-      return opened.current ? { step } : { step, resealedSecret: sealSecret(keys, userId, opened.plaintext) };
+      const secretFingerprint = fingerprint(opened.plaintext);
+      return opened.current ? { step, secretFingerprint } : { step, secretFingerprint, resealedSecret: sealSecret(keys, userId, opened.plaintext) };
     },
   };
 }
