@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { autopilotFails, autopilotReturns } from '../../src/sandbox/autopilot.ts';
+import { rowIdOf } from '../helpers/bank-events.ts';
 import { createTenant, type Tenant } from '../helpers/factories.ts';
 import {
   AuthoriseBatch, expectLogReplaysToState, fundedRun, movesOf, readFunding, startIsolatedApp, type FundingView,
@@ -18,12 +19,10 @@ beforeAll(async () => {
 });
 afterAll(() => app?.stop());
 
-const rawId = (globalId: string) => Buffer.from(globalId, 'base64url').toString().split(':')[1]!;
-
 /** What the sandbox bank will have done to each payable, known in advance from its id. */
 function predicted(v: FundingView) {
   return v.payables.edges.map(({ node }) => {
-    const id = rawId(node.id);
+    const id = rowIdOf(node.id);
     if (autopilotFails(id, 0.3)) return 'FAILED';
     return autopilotReturns(id, 0.3) ? 'RETURNED' : 'COMPLETED';
   });
@@ -91,7 +90,7 @@ describe('sandbox autopilot', () => {
 
     const v = await readFunding(tenant.controller, runId);
     const statuses = v.payables.edges.map((e) => e.node.status);
-    const ids = v.payables.edges.map((e) => rawId(e.node.id));
+    const ids = v.payables.edges.map((e) => rowIdOf(e.node.id));
     for (let s = 0; s < 6; s++) {
       const members = [0, 1, 2, 3].map((k) => s + 6 * k);
       const expected = members.some((i) => autopilotFails(ids[i]!, 0.3)) ? 'FAILED'

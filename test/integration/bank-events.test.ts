@@ -11,7 +11,8 @@ import {
   AuthoriseBatch, expectLogReplaysToState, fundedRun, movesOf, readFunding, startIsolatedApp,
 } from '../helpers/funding.ts';
 import {
-  AuthoriseBatches, BANK_SECRET, authorisationOutcome, fundsReceived, payableOutcomes, postBankEvent,
+  AuthoriseBatches, BANK_SECRET, authorisationOutcome, executingRun as executingRunOf, fundsReceived, loggedChanges as loggedChangesOf,
+  payableGlobalId, payableOutcomes, postBankEvent, rowIdOf,
 } from '../helpers/bank-events.ts';
 import { gbpPayable } from '../helpers/payment-runs.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
@@ -25,16 +26,8 @@ beforeAll(async () => {
 });
 afterAll(() => app?.stop());
 
-const rawId = (globalId: string) => Buffer.from(globalId, 'base64url').toString().split(':')[1]!;
-const payableGlobalId = (id: string) => Buffer.from(`Payable:${id}`).toString('base64url');
-
-/** Rows in the buyer's event log: what a refused or repeated event must not add to. */
-async function loggedChanges(): Promise<number> {
-  const [row] = await app.app.services.domain.prisma.$queryRawUnsafe<{ n: bigint }[]>(
-    'SELECT count(*) AS n FROM status_changes WHERE buyer_id = $1::uuid', rawId(tenant.buyerId),
-  );
-  return Number(row!.n);
-}
+const loggedChanges = () => loggedChangesOf(app, tenant);
+const executingRun = (count?: number) => executingRunOf(app, tenant, count);
 
 async function statuses(runId: string) {
   const v = await readFunding(tenant.controller, runId);
@@ -46,19 +39,6 @@ async function statuses(runId: string) {
   };
 }
 
-/** A funded run whose every batch the bank approved (by events) and whose funds arrived: payables EXECUTING. */
-async function executingRun(count = 3) {
-  const { runId, groups } = await fundedRun(app, tenant, 'SANDBOX_BANK_GB', Array.from({ length: count }, (_, i) => gbpPayable(i)));
-  const { authoriseBatches } = await tenant.controller.client.data(AuthoriseBatches, { batchIds: groups.flatMap((g) => g.batches.map((b) => b.id)) });
-  for (const attempt of authoriseBatches) expect((await postBankEvent(app, authorisationOutcome(attempt.id, 'APPROVE'))).body).toEqual({ status: 'applied' });
-  for (const group of groups) expect((await postBankEvent(app, fundsReceived(group.id))).status).toBe(200);
-  const rows = await app.app.services.domain.prisma.$queryRawUnsafe<{ id: string; status: string }[]>(
-    'SELECT id, status::text AS status FROM payables WHERE payment_run_id = $1::uuid ORDER BY position', rawId(runId),
-  );
-  expect(rows.every((p) => p.status === 'EXECUTING')).toBe(true);
-  return { runId, groups, payableIds: rows.map((p) => payableGlobalId(p.id)) };
-}
-
 describe('POST /bank/events', () => {
   it('drives a run from authorisation to COMPLETED, and a later RETURN to COMPLETED_WITH_ERRORS', async () => {
     const { runId, groups } = await fundedRun(app, tenant, 'SANDBOX_BANK_GB', [gbpPayable(0), gbpPayable(1)]);
@@ -67,7 +47,7 @@ describe('POST /bank/events', () => {
     expect(attempt!.status).toBe('USER_AUTHORISING');
     expect(attempt!.redirectUrl).toMatch(/^https:\/\//);
     const [stored] = await app.app.services.domain.prisma.$queryRawUnsafe<{ provider_reference: string | null }[]>(
-      'SELECT provider_reference FROM authorisations WHERE id = $1::uuid', rawId(attempt!.id),
+      'SELECT provider_reference FROM authorisations WHERE id = $1::uuid', rowIdOf(attempt!.id),
     );
     expect(stored!.provider_reference).toBeTruthy();
 
@@ -200,7 +180,7 @@ describe('POST /bank/events', () => {
     expect(result).toMatchObject({ status: 200, body: { status: 'applied' } });
     const [counts] = await app.app.services.domain.prisma.$queryRawUnsafe<{ completed: bigint; failed: bigint }[]>(
       `SELECT count(*) FILTER (WHERE status::text = 'COMPLETED') AS completed, count(*) FILTER (WHERE status::text = 'FAILED') AS failed
-         FROM payables WHERE payment_run_id = $1::uuid`, rawId(runId),
+         FROM payables WHERE payment_run_id = $1::uuid`, rowIdOf(runId),
     );
     expect([Number(counts!.completed), Number(counts!.failed)]).toEqual([count - count / 100, count / 100]);
     const v = await readFunding(tenant.controller, runId);

@@ -5,9 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenant, type Tenant } from '../helpers/factories.ts';
-import { fundedRun, readFunding, startIsolatedApp } from '../helpers/funding.ts';
-import { AuthoriseBatches, BANK_SECRET, authorisationOutcome, fundsReceived, payableOutcomes, postBankEvent } from '../helpers/bank-events.ts';
-import { gbpPayable } from '../helpers/payment-runs.ts';
+import { readFunding, startIsolatedApp } from '../helpers/funding.ts';
+import {
+  BANK_SECRET, executingRun as executingRunOf, loggedChanges as loggedChangesOf, payableGlobalId, payableOutcomes, postBankEvent,
+} from '../helpers/bank-events.ts';
 import { BANK_EVENT_MAX_BYTES } from '../../src/transport/bank-events.ts';
 import type { TestApp } from '../helpers/test-app.ts';
 
@@ -19,24 +20,8 @@ beforeAll(async () => {
 });
 afterAll(() => app?.stop());
 
-const rawId = (globalId: string) => Buffer.from(globalId, 'base64url').toString().split(':')[1]!;
-
-async function loggedChanges(): Promise<number> {
-  const [row] = await app.app.services.domain.prisma.$queryRawUnsafe<{ n: bigint }[]>(
-    'SELECT count(*) AS n FROM status_changes WHERE buyer_id = $1::uuid', rawId(tenant.buyerId),
-  );
-  return Number(row!.n);
-}
-
-/** A funded run approved and funded through bank events: its payables EXECUTING. */
-async function executingRun() {
-  const { runId, groups } = await fundedRun(app, tenant, 'SANDBOX_BANK_GB', [gbpPayable(0), gbpPayable(1)]);
-  const { authoriseBatches } = await tenant.controller.client.data(AuthoriseBatches, { batchIds: groups.flatMap((g) => g.batches.map((b) => b.id)) });
-  for (const attempt of authoriseBatches) expect((await postBankEvent(app, authorisationOutcome(attempt.id, 'APPROVE'))).status).toBe(200);
-  for (const group of groups) expect((await postBankEvent(app, fundsReceived(group.id))).status).toBe(200);
-  const v = await readFunding(tenant.controller, runId);
-  return { runId, payableIds: v.payables.edges.map((e) => e.node.id) };
-}
+const loggedChanges = () => loggedChangesOf(app, tenant);
+const executingRun = () => executingRunOf(app, tenant, 2);
 
 describe('hostile: POST /bank/events', () => {
   // CONTRACT §8: a malformed body answers 400 and changes nothing; §12: NUL characters are malformed
@@ -61,7 +46,7 @@ describe('hostile: POST /bank/events', () => {
   it('reads a documented-valid event of 10,000 outcomes with 500-character reasons (no 413)', async () => {
     const reason = 'R'.repeat(500);
     const outcomes = Array.from({ length: 10_000 }, () => ({
-      payableId: Buffer.from(`Payable:${randomUUID()}`).toString('base64url'), outcome: 'FAIL', reason,
+      payableId: payableGlobalId(randomUUID()), outcome: 'FAIL', reason,
     }));
     const event = payableOutcomes(outcomes);
     expect(JSON.stringify(event).length).toBeGreaterThan(4 * 1024 * 1024);
@@ -82,7 +67,7 @@ describe('hostile: POST /bank/events', () => {
   it('counts a reason\'s characters, not UTF-16 code units', async () => {
     const reason = '\u{1F600}'.repeat(300);
     expect([...reason]).toHaveLength(300);
-    const sent = await postBankEvent(app, payableOutcomes([{ payableId: Buffer.from(`Payable:${randomUUID()}`).toString('base64url'), outcome: 'FAIL', reason }]));
+    const sent = await postBankEvent(app, payableOutcomes([{ payableId: payableGlobalId(randomUUID()), outcome: 'FAIL', reason }]));
     expect(sent).toMatchObject({ status: 422, body: { code: 'NOT_FOUND' } });
   });
 
