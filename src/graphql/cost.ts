@@ -118,32 +118,35 @@ function judge(args: ExecutionArgs, maxCost: number): readonly GraphQLError[] {
   }
 }
 
+/** The complexity rule for an operation and its variables; `check` sees the worst-case score. */
+function complexityRule(
+  { variableValues, operationName, contextValue }: ExecutionArgs,
+  check: (complexity: number, report: (error: GraphQLError) => void) => void,
+) {
+  return createComplexityRule({
+    context: (contextValue ?? {}) as object,
+    variableValues: variableValues ?? {},
+    operationName: operationName ?? undefined,
+    validate: ({ complexity }, report) => check(complexity, report),
+  });
+}
+
 /** An operation's worst-case score with its variables: the number the limit is compared with. */
-export function queryCost({ schema, document, variableValues, operationName, contextValue }: ExecutionArgs): number {
+export function queryCost(args: ExecutionArgs): number {
   let cost = 0;
-  validate(schema, document, [
-    createComplexityRule({
-      context: (contextValue ?? {}) as object,
-      variableValues: variableValues ?? {},
-      operationName: operationName ?? undefined,
-      validate: ({ complexity }) => void (cost = complexity),
-    }),
-  ]);
+  const errors = validate(args.schema, args.document, [complexityRule(args, (complexity) => void (cost = complexity))]);
+  // A document the schema refuses has no score; 0 would read as "cheap".
+  if (errors.length) throw errors[0];
   return cost;
 }
 
-function score({ schema, document, variableValues, operationName, contextValue }: ExecutionArgs, maxCost: number) {
-  const errors = validate(schema, document, [
-    createComplexityRule({
-      context: contextValue as object,
-      variableValues: variableValues ?? {},
-      operationName: operationName ?? undefined,
-      validate: ({ complexity }, report) => {
-        if (complexity <= maxCost) return;
-        report(new GraphQLError(`Query too complex: its worst case scores ${complexity}, the limit is ${maxCost}`, {
-          extensions: { code: ErrorCode.QUERY_TOO_COMPLEX, cost: complexity, maxCost },
-        }));
-      },
+function score(args: ExecutionArgs, maxCost: number) {
+  const errors = validate(args.schema, args.document, [
+    complexityRule(args, (complexity, report) => {
+      if (complexity <= maxCost) return;
+      report(new GraphQLError(`Query too complex: its worst case scores ${complexity}, the limit is ${maxCost}`, {
+        extensions: { code: ErrorCode.QUERY_TOO_COMPLEX, cost: complexity, maxCost },
+      }));
     }),
   ]);
   // Variables of the wrong type are left to execution, which refuses them before any resolver runs.
